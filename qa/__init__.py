@@ -32,11 +32,28 @@ if TYPE_CHECKING:
     from .answerer import Answerer
     from .config import Settings, load_settings
     from .embedding import Embedder, load_embedder
-    from .errors import (DocumentError, IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch,
-                         ModelNotFound, QAError, UserInputError)
+    from .errors import (
+        DocumentError,
+        IndexCorrupt,
+        IndexLocked,
+        IndexNotFound,
+        ModelMismatch,
+        ModelNotFound,
+        QAError,
+        UserInputError,
+    )
     from .index import DocumentInfo, Index
-    from .models import (Answer, BuildReport, Chunk, Document, Page, Passage, Quote, Sentence,
-                         Skipped)
+    from .models import (
+        Answer,
+        BuildReport,
+        Chunk,
+        Document,
+        Page,
+        Passage,
+        Quote,
+        Sentence,
+        Skipped,
+    )
     from .retriever import Retriever
 
 

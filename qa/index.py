@@ -121,6 +121,15 @@ class Index:
         rows = self.snapshot.query("SELECT name, path, kind, pages, chunks FROM documents ORDER BY name")
         return [DocumentInfo(*row) for row in rows]
 
+    def page_text(self, source: str, page: int) -> str:
+        """The full text of one page, so a quote can be checked: text[start:end] == quote."""
+        rows = self.snapshot.query(
+            "SELECT p.text FROM pages p JOIN documents d ON d.id = p.document_id "
+            "WHERE (d.name = ? OR d.path = ?) AND p.number = ?", (source, source, page))
+        if not rows:
+            raise UserInputError(f"No page {page} of {source!r} in the index.")
+        return rows[0][0]
+
     def status(self) -> dict[str, Any]:
         snap = self.snapshot
         m = snap.manifest
