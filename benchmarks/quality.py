@@ -173,7 +173,7 @@ def main() -> None:
             passages = dense.search(question, 5)
             vecs = dense.sentence_vectors([p.id for p in passages])
             q = dense.embed_query(question)
-            sents = [(float(v @ q), s.text) for p in passages for s, v in zip(p.sentences, vecs[p.id])]
+            sents = [(float(v @ q), s.text) for p in passages for s, v in zip(p.sentences, vecs[p.id], strict=True)]
             sents.sort(key=lambda x: -x[0])
             return [p.text for p in passages], [t for _, t in sents[:3]], False, 1.0
 

@@ -26,7 +26,33 @@ _EXPORTS = {
     "ModelNotFound": "qa.errors", "UserInputError": "qa.errors",
     "Embedder": "qa.embedding", "load_embedder": "qa.embedding",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Answer",
+    "Answerer",
+    "BuildReport",
+    "Chunk",
+    "Document",
+    "DocumentError",
+    "DocumentInfo",
+    "Embedder",
+    "Index",
+    "IndexCorrupt",
+    "IndexLocked",
+    "IndexNotFound",
+    "ModelMismatch",
+    "ModelNotFound",
+    "Page",
+    "Passage",
+    "QAError",
+    "Quote",
+    "Retriever",
+    "Sentence",
+    "Settings",
+    "Skipped",
+    "UserInputError",
+    "load_embedder",
+    "load_settings",
+]
 
 if TYPE_CHECKING:
     from .answerer import Answerer
