@@ -108,6 +108,15 @@ def print_table(rows: list[dict]) -> None:
                                              for c in cols))
 
 
+def abstention_at(scores: list[tuple[float, bool]], t: float) -> tuple[float, float, float]:
+    """Abstention precision, recall, and the share of answerable questions still answered, at t."""
+    right = sum(1 for s, a in scores if s < t and not a)
+    wrong = sum(1 for s, a in scores if s < t and a)
+    total = sum(1 for _, a in scores if not a)
+    answerable = sum(1 for _, a in scores if a)
+    return right / max(right + wrong, 1), right / max(total, 1), 1 - wrong / max(answerable, 1)
+
+
 def calibrate(scores: list[tuple[float, bool]]) -> tuple[float, float]:
     """The threshold that maximises F1 of abstention, and that F1."""
     best = (0.0, -1.0)
@@ -182,6 +191,10 @@ def main() -> None:
         threshold, f1 = calibrate(rows[0]["_scores"])
         print(f"\nabstention threshold maximising F1 on these questions: {threshold:.3f} (F1 {f1:.3f}); "
               f"current setting {answerer.threshold:.3f}")
+        for t in sorted({threshold, answerer.threshold}):
+            p, r, kept = abstention_at(rows[0]["_scores"], t)
+            print(f"  at {t:.3f}: abstention precision {p:.3f}, recall {r:.3f}; answerable questions "
+                  f"still answered {kept:.3f}")
 
 
 if __name__ == "__main__":

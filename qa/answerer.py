@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ from .text import stem, terms
 
 ANAPHORA = frozenset("he she him her his hers they them their theirs it its this that these those "
                      "there then such".split())
-LEXICAL_WEIGHT = 0.25  # weight of the share of question words a sentence contains
-RANK_WEIGHT = 0.05  # bonus for sentences of higher-ranked passages
-MARGIN = 0.06  # further quotes must score within this of the best one
+LEXICAL_WEIGHT = 0.4  # weight of the share of question words a sentence contains (tuned on benchmarks/quality.py)
+RANK_WEIGHT = 0.03  # bonus for sentences of higher-ranked passages
+MARGIN = 0.2  # further quotes must score within this of the best one
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,23 @@ def is_follow_up(question: str) -> bool:
     return bool(ANAPHORA.intersection(words)) or len(terms(question)) <= 1
 
 
-def lexical_overlap(question_terms: set[str], sentence: str) -> float:
+def lexical_overlap(question_terms: set[str], sentence: str,
+                    weights: dict[str, float] | None = None) -> float:
+    """The (weighted) share of the question's words that the sentence contains."""
     if not question_terms:
         return 0.0
     words = {stem(w) for w in terms(sentence)}
-    return len(question_terms & words) / len(question_terms)
+    if weights is None:
+        return len(question_terms & words) / len(question_terms)
+    total = sum(weights.get(t, 1.0) for t in question_terms)
+    return sum(weights.get(t, 1.0) for t in question_terms & words) / total
+
+
+def local_idf(question_terms: set[str], sentences: list[str]) -> dict[str, float]:
+    """Rarer words among the candidate sentences weigh more: 'spokesman' beats 'SDF' in an SDF story."""
+    bags = [{stem(w) for w in terms(s)} for s in sentences]
+    n = len(bags)
+    return {t: math.log(1 + (n + 1) / (1 + sum(t in bag for bag in bags))) for t in question_terms}
 
 
 GAP_PATTERNS = [
@@ -98,6 +111,7 @@ class Answerer:
         qvec = self.retriever.embed_query(question)
         cvec = self.retriever.embed_query(query) if query != question else None
         qterms = {stem(w) for w in terms(query)}
+        weights = local_idf(qterms, [s.text for p in passages for s in p.sentences])
         best: dict[tuple[str, int, int, int], Candidate] = {}
         for rank, passage in enumerate(passages):
             svecs = vectors.get(passage.id)
@@ -107,7 +121,7 @@ class Answerer:
             if cvec is not None:
                 cos = (cos + svecs @ cvec) / 2
             for sentence, c in zip(passage.sentences, cos, strict=True):
-                score = float(c) + LEXICAL_WEIGHT * lexical_overlap(qterms, sentence.text) \
+                score = float(c) + LEXICAL_WEIGHT * lexical_overlap(qterms, sentence.text, weights) \
                     + RANK_WEIGHT / (rank + 1)
                 key = (passage.source, sentence.page, sentence.start, sentence.end)
                 if key not in best or best[key].score < score:

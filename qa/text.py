@@ -32,7 +32,7 @@ def terms(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """A light suffix stripper, enough to match 'escapes' with 'escaped'."""
-    for suffix in ("ing", "ed", "es", "s"):
+    for suffix in ("ing", "ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
