@@ -94,8 +94,8 @@ class Answerer:
         query = question
         if history and is_follow_up(question):
             query = f"{history[-1]} {question}"
-        passages = self.retriever.search(query, k)
-        candidates = self.rank_sentences(question, query, passages)
+        passages, vectors = self.retriever.search_with_vectors(query, k)
+        candidates = self.rank_sentences(question, query, passages, vectors)
         if not candidates or candidates[0].score < self.threshold:
             return Answer(question=question, answer=abstain_text(question), abstained=True,
                           quotes=(), passages=tuple(passages))
@@ -104,10 +104,12 @@ class Answerer:
         return Answer(question=question, answer=text, abstained=False, quotes=tuple(quotes),
                       passages=tuple(passages))
 
-    def rank_sentences(self, question: str, query: str, passages: list[Passage]) -> list[Candidate]:
+    def rank_sentences(self, question: str, query: str, passages: list[Passage],
+                       vectors: dict[int, np.ndarray] | None = None) -> list[Candidate]:
         if not passages:
             return []
-        vectors = self.retriever.sentence_vectors([p.id for p in passages])
+        if vectors is None:
+            vectors = self.retriever.sentence_vectors([p.id for p in passages])
         qvec = self.retriever.embed_query(question)
         cvec = self.retriever.embed_query(query) if query != question else None
         qterms = {stem(w) for w in terms(query)}

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import store
 from .config import Settings, default_documents, load_settings, resolve_index_path, resolve_model
-from .errors import DocumentError, IndexNotFound, ModelMismatch, UserInputError
+from .errors import DocumentError, IndexCorrupt, IndexNotFound, ModelMismatch, UserInputError
 from .models import BuildReport, Chunk, Document, Skipped
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -82,9 +82,10 @@ class Index:
     def model(self) -> str:
         if self._model:
             return resolve_model(self._model)
-        if self.exists:
+        try:
             return store.read_manifest(self.path).model
-        return resolve_model(None)
+        except (IndexNotFound, IndexCorrupt):
+            return resolve_model(None)
 
     @property
     def snapshot(self) -> store.Snapshot:
@@ -110,7 +111,11 @@ class Index:
             from .embedding import load_embedder
 
             embedder = load_embedder(self.model, backend=self.backend)
-            if self.exists and embedder.dim != store.read_manifest(self.path).dim:
+            try:
+                dim = store.read_manifest(self.path).dim
+            except (IndexNotFound, IndexCorrupt):
+                dim = embedder.dim
+            if embedder.dim != dim:
                 raise ModelMismatch(f"Model {self.model!r} gives vectors of dimension {embedder.dim}, "
                                     "the index holds another: rebuild the index.")
             self._embedder = embedder
@@ -205,7 +210,10 @@ class Index:
         from .documents import file_sha256, load
 
         if self.exists:
-            self.snapshot  # noqa: B018 - refuse a model mismatch before any work
+            try:
+                self.snapshot  # noqa: B018 - refuse a model mismatch before any work
+            except IndexCorrupt:
+                pass  # the writer starts a fresh generation
         writer = self._writer()
         try:
             known = writer.document_ids()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from threading import Lock
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,11 @@ class Retriever:
 
     def search(self, question: str, k: int | None = None, *, mode: str | None = None) -> list[Passage]:
         """The k best passages for `question`, best first; `Passage.score` is cosine similarity."""
+        return self.search_with_vectors(question, k, mode=mode)[0]
+
+    def search_with_vectors(self, question: str, k: int | None = None, *, mode: str | None = None
+                            ) -> tuple[list[Passage], dict[int, np.ndarray]]:
+        """Passages and their sentence vectors, read from one generation even if a build switches."""
         question = question.strip()
         if not question:
             raise UserInputError("The question is empty.")
@@ -56,7 +62,7 @@ class Retriever:
             dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         lexical: list[int] = []
         if mode in ("bm25", "hybrid"):
-            lexical = self.lexical(question, n)
+            lexical = self.lexical(question, n, snapshot)
         if mode == "dense":
             ranked = [i for i, _ in dense]
         elif mode == "bm25":
@@ -75,22 +81,23 @@ class Retriever:
                 qvec = self.embed_query(question)
                 for cid in missing:
                     cosine[cid] = float(snapshot.vectors.reconstruct(cid) @ qvec)
-        return self.passages(ranked, cosine)
+        passages = self.passages(ranked, cosine, snapshot)
+        return passages, self.sentence_vectors([p.id for p in passages], snapshot)
 
-    def lexical(self, question: str, n: int) -> list[int]:
+    def lexical(self, question: str, n: int, snapshot: Any = None) -> list[int]:
         words = list(dict.fromkeys(terms(question)))
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '') + '"' for w in words)
-        rows = self.index.snapshot.query(
+        rows = (snapshot or self.index.snapshot).query(
             "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?", (match, n))
         return [row[0] for row in rows]
 
-    def passages(self, ids: list[int], scores: dict[int, float]) -> list[Passage]:
+    def passages(self, ids: list[int], scores: dict[int, float], snapshot: Any = None) -> list[Passage]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        snapshot = self.index.snapshot
+        snapshot = snapshot or self.index.snapshot
         rows = snapshot.query(
             f'SELECT c.id, c.text, d.name, c.page, c.start, c."end" FROM chunks c '
             f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})", ids)
@@ -105,13 +112,13 @@ class Retriever:
                         sentences=tuple(sentences.get(cid, ())))
                 for cid in ids if cid in by_id]
 
-    def sentence_vectors(self, passage_ids: list[int]) -> dict[int, np.ndarray]:
+    def sentence_vectors(self, passage_ids: list[int], snapshot: Any = None) -> dict[int, np.ndarray]:
         """chunk id -> (n_sentences, dim) float32, in the order of `Passage.sentences`."""
         if not passage_ids:
             return {}
         marks = ",".join("?" * len(passage_ids))
         out: dict[int, list[np.ndarray]] = {}
-        for cid, blob in self.index.snapshot.query(
+        for cid, blob in (snapshot or self.index.snapshot).query(
                 f"SELECT chunk_id, vector FROM sentences WHERE chunk_id IN ({marks}) ORDER BY chunk_id, start",
                 passage_ids):
             out.setdefault(cid, []).append(np.frombuffer(blob, dtype=np.float16))

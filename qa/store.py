@@ -237,7 +237,14 @@ class Writer:
         self.root = root
         self.previous: Manifest | None = None
         if (root / MANIFEST).exists():
-            self.previous = read_manifest(root)
+            try:
+                self.previous = read_manifest(root)
+                source = root / self.previous.generation
+                check_schema(connect(source / SQLITE, readonly=True), source / SQLITE)
+                read_vectors(source / VECTORS)
+            except IndexCorrupt:
+                self.previous = None  # a damaged index is rebuilt from scratch
+        if self.previous:
             if self.previous.model != model:
                 raise ModelMismatch(
                     f"The index at {root} was built with model {self.previous.model!r}, not {model!r}: "

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import SEEDS, run_qa
 
 QUESTION = "How many IS fighters were held in the prison?"

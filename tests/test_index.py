@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import SEEDS
 from pdfgen import make_pdf
-
 from qa import Answerer, Index, Retriever
 from qa.errors import IndexCorrupt, IndexNotFound, UserInputError
 

@@ -1,0 +1,131 @@
+"""Crash safety, one writer at a time, readers during writes, damaged index folders."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_qa
+from qa import Answerer, Index, Retriever
+from qa.errors import IndexCorrupt, IndexLocked
+from qa.store import writer_lock
+
+TOPICS = ["lighthouse", "orchard", "glacier", "railway", "observatory", "vineyard", "harbor", "quarry"]
+
+
+def write_corpus(folder: Path, n: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        sentences = [f"Report {i} describes the {topic} of district {i}.",
+                     f"The {topic} keeper of district {i} is called Keeper{i}.",
+                     f"It received {rng.randint(10, 9999)} visitors last year.",
+                     f"Repairs to the {topic} took {rng.randint(2, 40)} weeks."]
+        (folder / f"doc-{i:04d}.txt").write_text(" ".join(sentences * 3))
+
+
+def start_build(docs: Path, index: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "qa", "index", "build", str(docs), "--index", str(index)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_build_killed_at_any_moment_leaves_last_index_answering(tmp_path: Path) -> None:
+    docs, index_path = tmp_path / "docs", tmp_path / "index"
+    write_corpus(docs, 20)
+    assert run_qa("index", "build", str(docs), "--index", str(index_path)).returncode == 0
+    write_corpus(docs, 300, seed=1)  # 280 new documents and 20 changed ones
+    for delay in (0.3, 1.0, 2.0, 3.5):
+        proc = start_build(docs, index_path)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        index = Index.open(index_path)
+        documents = index.status()["documents"]
+        assert documents in (20, 300)  # the old generation, or the new one if it finished
+        answer = Answerer(Retriever(index)).ask("Who is the keeper of district 7?")
+        assert "Keeper7" in answer.quotes[0].text
+    result = run_qa("index", "build", str(docs), "--index", str(index_path))
+    assert result.returncode == 0, result.stderr
+    index = Index.open(index_path)
+    assert index.status()["documents"] == 300
+    assert not list(index_path.glob("gen-*.tmp-*"))  # stale half-written generations were cleaned
+    assert len(list(index_path.glob("gen-[0-9]*"))) <= 2
+    assert "Keeper250" in Answerer(Retriever(index)).ask("Who is the keeper of district 250?").quotes[0].text
+
+
+def test_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
+    docs, index_path = tmp_path / "docs", tmp_path / "index"
+    write_corpus(docs, 2)
+    Index.build([docs], path=index_path)
+    with writer_lock(index_path):
+        result = run_qa("index", "build", str(docs), "--index", str(index_path))
+        assert result.returncode == 1
+        assert f"is being written by pid {os.getpid()}" in result.stderr
+        assert "Traceback" not in result.stderr
+        with pytest.raises(IndexLocked):
+            Index.open(index_path).add([docs])
+        # readers are not blocked by the writer's lock
+        assert Index.open(index_path).status()["documents"] == 2
+
+
+def test_readers_keep_answering_during_a_build(tmp_path: Path) -> None:
+    docs, index_path = tmp_path / "docs", tmp_path / "index"
+    write_corpus(docs, 10)
+    index = Index.build([docs], path=index_path)
+    answerer = Answerer(Retriever(index))
+    errors: list[BaseException] = []
+    answers: list[str] = []
+    stop = threading.Event()
+
+    def ask_repeatedly() -> None:
+        while not stop.is_set():
+            try:
+                answer = answerer.ask("Who is the keeper of district 3?")
+                answers.append(answer.quotes[0].text)
+            except BaseException as exc:  # noqa: BLE001 - any failure fails the test
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=ask_repeatedly) for _ in range(3)]
+    for t in threads:
+        t.start()
+    write_corpus(docs, 120, seed=2)
+    proc = start_build(docs, index_path)
+    out, err = proc.communicate(timeout=300)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert proc.returncode == 0, err
+    assert not errors, errors
+    assert answers and all("Keeper3" in a for a in answers)
+    assert index.status()["documents"] == 120  # the reader switched to the new generation
+
+
+def test_damaged_index_gives_a_clear_error(tmp_path: Path) -> None:
+    docs, index_path = tmp_path / "docs", tmp_path / "index"
+    write_corpus(docs, 2)
+    index = Index.build([docs], path=index_path)
+    generation = index.status()["generation"]
+    (index_path / generation / "docqa.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        Index.open(index_path)
+    result = run_qa("ask", "Who is the keeper?", "--index", str(index_path))
+    assert result.returncode == 1 and "rebuild" in result.stderr and "Traceback" not in result.stderr
+    (index_path / generation / "vectors.faiss").write_bytes(b"\x00" * 64)
+    (index_path / "manifest.json").write_text('{"format": 1, "generation": "../../etc", "model": "x", "dim": 3}')
+    with pytest.raises(IndexCorrupt):
+        Index.open(index_path)
+    # a rebuild into the same folder recovers
+    result = run_qa("index", "build", str(docs), "--index", str(index_path))
+    assert result.returncode == 0, result.stderr
+    assert Index.open(index_path).status()["documents"] == 2
