@@ -19,7 +19,7 @@ class Settings:
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant
     max_quotes: int = 3
-    threshold: float = 0.6  # below this best-sentence score the answer abstains (benchmarks/quality.py)
+    threshold: float = 0.5  # below this best-sentence score the answer abstains (benchmarks/quality.py)
     chunk_tokens: int = 200  # target chunk length in model tokens (hard limit: the model's window)
     overlap_tokens: int = 40  # sentences carried over from the previous chunk, up to this many tokens
     max_file_mb: float = 20.0  # larger files are skipped with a reason

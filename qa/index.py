@@ -51,6 +51,7 @@ class Index:
         self._snapshot: store.Snapshot | None = None
         self._stamp: int | None = None
         self._lock = threading.Lock()
+        self._embedder_lock = threading.Lock()
         self.last_report: BuildReport | None = None
 
     # --- opening -------------------------------------------------------------------------
@@ -107,6 +108,10 @@ class Index:
     @property
     def embedder(self) -> Any:
         """Loaded on first use: opening an index or listing documents never loads the model."""
+        with self._embedder_lock:
+            return self._load_embedder()
+
+    def _load_embedder(self) -> Any:
         if self._embedder is None:
             from .embedding import load_embedder
 
@@ -158,6 +163,7 @@ class Index:
         started = time.perf_counter()
         given = list(paths) if paths else self.default_paths()
         files, skipped = discover(given)
+        files = [(path, self._name(path, name)) for path, name in files]
         with store.writer_lock(self.path):
             return self._apply(files, list(skipped), remove_missing, progress or _noop, started)
 
@@ -179,7 +185,7 @@ class Index:
             writer = self._writer()
             try:
                 known = writer.document_ids()
-                removed, skipped = [], []
+                removed, skipped, uploaded = [], [], []
                 for item in wanted:
                     target = str(Path(item).expanduser().resolve())
                     hits = [p for p, (_, _, name) in known.items()
@@ -187,9 +193,10 @@ class Index:
                     if not hits:
                         skipped.append(Skipped(item, "not in the index"))
                     for hit in hits:
-                        if hit not in removed:
+                        if known[hit][2] not in removed:
                             writer.remove_document(known[hit][0])
                             removed.append(known[hit][2])
+                            uploaded.append(Path(hit))
                 if removed:
                     writer.commit()
                 else:
@@ -197,8 +204,19 @@ class Index:
             except BaseException:
                 writer.abort()
                 raise
+            uploads = self.uploads_dir.resolve()
+            for path in uploaded:  # else the next default rebuild would bring it back
+                if path.parent == uploads:
+                    path.unlink(missing_ok=True)
         return BuildReport(removed=tuple(removed), skipped=tuple(skipped),
                            seconds=time.perf_counter() - started)
+
+    def _name(self, path: Path, name: str) -> str:
+        """Uploads keep one name whether added alone from the page or by a rebuild of the folder."""
+        try:
+            return f"uploads/{path.relative_to(self.uploads_dir.resolve()).as_posix()}"
+        except ValueError:
+            return name
 
     def _writer(self) -> store.Writer:
         embedder = self.embedder
