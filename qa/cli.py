@@ -175,7 +175,9 @@ def _print_answer(answer: Any) -> None:
     width = 100
     if answer.abstained:
         click.echo(answer.answer)
-    for quote in answer.quotes:
+    for n, quote in enumerate(answer.quotes):
+        if n == 1:
+            click.echo("Related sentences:")
         click.echo(textwrap.fill(f"“{quote.text}” [{quote.citation}]", width=width,
                                  subsequent_indent="  "))
         click.echo(f"  — {quote.source}, page {quote.page}")

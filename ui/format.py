@@ -50,7 +50,9 @@ def answer_markdown(answer: Any) -> str:
         return (f"**Not in your documents.** {escape_markdown(answer.answer)}\n\n"
                 "The closest passages are under *Sources*, marked *not answering*.")
     blocks = []
-    for quote in answer.quotes:
+    for n, quote in enumerate(answer.quotes):
+        if n == 1:
+            blocks.append("*Related sentences:*")
         text = _emphasised(quote.text, quote.highlight)
         blocks.append(f"> “{text}” **\\[{quote.citation}\\]**  \n"
                       f"> — *{escape_markdown(quote.source)}*, page {quote.page}")
