@@ -18,6 +18,7 @@ class Settings:
     mode: str = "hybrid"  # dense | bm25 | hybrid
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant
+    bm25_weight: float = 1.5  # weight of the BM25 ranking in the fusion (dense: 1); tuned on the benchmark
     max_quotes: int = 3
     threshold: float = 0.5  # below this best-sentence score the answer abstains (benchmarks/quality.py)
     chunk_tokens: int = 200  # target chunk length in model tokens (hard limit: the model's window)
@@ -49,7 +50,8 @@ def default_documents() -> Path:
 def load_settings(**overrides: object) -> Settings:
     """Defaults, then QA_* environment variables, then explicit overrides that are not None."""
     settings = Settings()
-    for name, kind in (("k", int), ("mode", str), ("threshold", float), ("max_file_mb", float)):
+    for name, kind in (("k", int), ("mode", str), ("threshold", float), ("max_file_mb", float),
+                       ("bm25_weight", float)):
         value = env(f"QA_{name.upper()}")
         if value is not None:
             settings = replace(settings, **{name: kind(value)})

@@ -69,9 +69,9 @@ class Retriever:
             ranked = lexical
         else:
             fused: dict[int, float] = {}
-            for ranking in ([i for i, _ in dense], lexical):
+            for ranking, weight in (([i for i, _ in dense], 1.0), (lexical, self.settings.bm25_weight)):
                 for rank, cid in enumerate(ranking):
-                    fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+                    fused[cid] = fused.get(cid, 0.0) + weight / (self.settings.rrf_k + rank + 1)
             ranked = sorted(fused, key=lambda cid: -fused[cid])
         ranked = ranked[:k]
         cosine = dict(dense)
