@@ -64,7 +64,7 @@ def load(path: Path, name: str | None = None, *, max_bytes: int = 20 * 1024 * 10
     except OSError as exc:
         raise DocumentError(f"cannot read: {exc.strerror or exc}") from exc
     if size > max_bytes:
-        raise DocumentError(f"file too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB limit; "
+        raise DocumentError(f"file too large ({size / 2**20:.1f} MB > {max_bytes / 2**20:g} MB limit; "
                             "raise it with QA_MAX_FILE_MB)")
     if size == 0:
         raise DocumentError("empty file")

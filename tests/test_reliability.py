@@ -129,3 +129,16 @@ def test_damaged_index_gives_a_clear_error(tmp_path: Path) -> None:
     result = run_qa("index", "build", str(docs), "--index", str(index_path))
     assert result.returncode == 0, result.stderr
     assert Index.open(index_path).status()["documents"] == 2
+
+
+def test_huge_text_file_is_rejected_without_reading_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write_corpus(docs, 1)
+    with open(docs / "huge.txt", "wb") as handle:
+        line = b"a line of text without much to say but very long " * 20 + b"\n"
+        for _ in range(50 * 1024 * 1024 // len(line) + 1):
+            handle.write(line)
+    result = run_qa("index", "build", str(docs), "--index", str(tmp_path / "index"))
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout
+    assert "skipped docs/huge.txt: file too large (50.0 MB > 20 MB limit" in result.stdout
