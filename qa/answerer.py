@@ -133,10 +133,32 @@ class Answerer:
     def select(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> list[Quote]:
         top = candidates[0].score
         chosen = [c for c in candidates[: self.max_quotes] if c.score >= top - MARGIN]
-        return [Quote(text=c.sentence.text, source=passages[c.passage].source, page=c.sentence.page,
-                      start=c.sentence.start, end=c.sentence.end, score=float(np.round(c.score, 4)),
-                      citation=c.passage + 1, highlight=gap_span(question, c.sentence.text))
-                for c in chosen]
+        quotes = []
+        for c in chosen:
+            passage = passages[c.passage]
+            start = with_antecedent(c.sentence, passage)
+            text = passage.text[start - passage.start:c.sentence.end - passage.start]
+            span = gap_span(question, c.sentence.text)
+            shift = c.sentence.start - start
+            quotes.append(Quote(text=text, source=passage.source, page=c.sentence.page, start=start,
+                                end=c.sentence.end, score=float(np.round(c.score, 4)),
+                                citation=c.passage + 1,
+                                highlight=(span[0] + shift, span[1] + shift) if span else None))
+        return quotes
+
+
+PRONOUN_START = re.compile(r"[\"“']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|Such)\b")
+
+
+def with_antecedent(sentence: Sentence, passage: Passage) -> int:
+    """Where the quote starts: a sentence opening with a pronoun brings the one before it along,
+    so "He said ..." arrives with the sentence that says who he is."""
+    if not PRONOUN_START.match(sentence.text):
+        return sentence.start
+    before = [s for s in passage.sentences if s.page == sentence.page and s.end <= sentence.start]
+    if before and before[-1].start >= passage.start:
+        return before[-1].start
+    return sentence.start
 
 
 def abstain_text(question: str) -> str:
