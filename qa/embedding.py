@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -236,12 +237,14 @@ def _export(model_dir: Path, folder: Path, target: Path) -> None:
     plain = folder / f"model-fp32.{os.getpid()}.onnx"
     quantised = folder / f"model-int8.{os.getpid()}.onnx"
     axes = {0: "batch", 1: "sequence"}
-    torch.onnx.export(model, (sample, sample, torch.zeros_like(sample)), str(plain),
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
-                      output_names=["last_hidden_state"],
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                                    "last_hidden_state": axes},
-                      opset_version=17, dynamo=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes are for its own developers
+        torch.onnx.export(model, (sample, sample, torch.zeros_like(sample)), str(plain),
+                          input_names=["input_ids", "attention_mask", "token_type_ids"],
+                          output_names=["last_hidden_state"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes,
+                                        "token_type_ids": axes, "last_hidden_state": axes},
+                          opset_version=17, dynamo=False)
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser logs advice meant for its developers
