@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,7 @@ class Index:
         with store.writer_lock(self.path):
             if not self.exists:
                 raise IndexNotFound(f"No index at {self.path}: run `qa index build` first.")
-            writer = self._writer()
-            try:
+            with self._transaction() as writer:
                 known = writer.document_ids()
                 removed, skipped, uploaded = [], [], []
                 for item in wanted:
@@ -197,13 +197,6 @@ class Index:
                             writer.remove_document(known[hit][0])
                             removed.append(known[hit][2])
                             uploaded.append(Path(hit))
-                if removed:
-                    writer.commit()
-                else:
-                    writer.abort()
-            except BaseException:
-                writer.abort()
-                raise
             uploads = self.uploads_dir.resolve()
             for path in uploaded:  # else the next default rebuild would bring it back
                 if path.parent == uploads:
@@ -218,9 +211,20 @@ class Index:
         except ValueError:
             return name
 
-    def _writer(self) -> store.Writer:
+    @contextmanager
+    def _transaction(self) -> Iterator[store.Writer]:
+        """A new generation: switched in if anything changed, thrown away on error or no change."""
         embedder = self.embedder
-        return store.Writer(self.path, model=self.model, dim=embedder.dim, backend=embedder.backend)
+        writer = store.Writer(self.path, model=self.model, dim=embedder.dim, backend=embedder.backend)
+        try:
+            yield writer
+        except BaseException:
+            writer.abort()
+            raise
+        if writer.changed:
+            writer.commit()
+        else:
+            writer.abort()
 
     def _apply(self, files: list[tuple[Path, str]], skipped: list[Skipped], remove_missing: bool,
                progress: Progress, started: float) -> BuildReport:
@@ -232,8 +236,7 @@ class Index:
                 self.snapshot  # noqa: B018 - refuse a model mismatch before any work
             except IndexCorrupt:
                 pass  # the writer starts a fresh generation
-        writer = self._writer()
-        try:
+        with self._transaction() as writer:
             known = writer.document_ids()
             seen_hashes = {sha: path for path, (_, sha, _) in known.items()}
             added, updated, unchanged = [], [], []
@@ -281,13 +284,6 @@ class Index:
             embedded = self._embed_into(writer, todo, progress)
             for document, _, was_known in todo:
                 (updated if was_known else added).append(document.name)
-            if todo or removed or not self.exists:
-                writer.commit()
-            else:
-                writer.abort()
-        except BaseException:
-            writer.abort()
-            raise
         return BuildReport(added=tuple(added), updated=tuple(updated), unchanged=tuple(unchanged),
                            removed=tuple(removed), skipped=tuple(skipped), chunks_embedded=embedded,
                            seconds=time.perf_counter() - started)

@@ -272,6 +272,7 @@ class Writer:
             self.vectors = new_faiss(dim, self.index_type)
         self.db.execute("PRAGMA journal_mode = OFF")
         self.db.execute("PRAGMA synchronous = OFF")
+        self.changed = self.previous is None  # a new index is written even when empty
 
     def clean_stale(self) -> None:
         """Remove half-written generations of killed builds (we hold the lock, so none is live)."""
@@ -285,6 +286,7 @@ class Writer:
                 for row in self.db.execute("SELECT path, id, sha256, name FROM documents")}
 
     def remove_document(self, document_id: int) -> int:
+        self.changed = True
         ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE document_id = ?",
                                                  (document_id,))]
         if ids:
@@ -297,6 +299,7 @@ class Writer:
 
     def add_document(self, document: Any, chunks: list[Any], chunk_vectors: np.ndarray,
                      sentence_vectors: list[np.ndarray]) -> None:
+        self.changed = True
         cur = self.db.execute(
             "INSERT INTO documents(path, name, kind, sha256, pages, chunks, indexed_at) VALUES (?,?,?,?,?,?,?)",
             (document.path, document.name, document.kind, document.sha256,
