@@ -153,8 +153,10 @@ def ivf_recall(index_path: Path, questions: list[str]) -> dict[str, float]:
     from qa import Index, store
 
     index = Index.open(index_path)
-    flat = index.snapshot.vectors
-    ids, vectors = store.all_vectors(flat)
+    ids, vectors = store.all_vectors(index.snapshot.vectors)
+    flat = faiss.IndexFlatIP(vectors.shape[1])  # exact search over the same vectors
+    flat.add(vectors)
+    ids = np.arange(len(vectors), dtype=np.int64)
     t = time.perf_counter()
     ivf = store.ivf_from(ids, vectors)
     build = time.perf_counter() - t
