@@ -293,6 +293,3 @@ def _has_onnxruntime() -> bool:
         return False
     return True
 
-
-def describe(embedder: Embedder) -> dict[str, Any]:
-    return {"model": embedder.name, "backend": embedder.backend, "dim": embedder.dim}

@@ -324,10 +324,6 @@ class Writer:
                                       np.asarray(ids, dtype=np.int64))
 
     # --- switching -----------------------------------------------------------------------
-    def counts(self) -> tuple[int, int, int]:
-        return tuple(self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
-                     for t in ("documents", "chunks", "sentences"))
-
     def convert(self, index_type: str) -> None:
         """Switch between exact (flat) and approximate (ivf) search, keeping every vector."""
         if index_type == self.index_type:
