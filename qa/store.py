@@ -236,19 +236,23 @@ class Writer:
     def __init__(self, root: Path, *, model: str, dim: int, backend: str) -> None:
         self.root = root
         self.previous: Manifest | None = None
+        src_db, vectors = None, None
         if (root / MANIFEST).exists():
             try:
                 self.previous = read_manifest(root)
                 source = root / self.previous.generation
-                check_schema(connect(source / SQLITE, readonly=True), source / SQLITE)
-                read_vectors(source / VECTORS)
+                src_db = connect(source / SQLITE, readonly=True)
+                check_schema(src_db, source / SQLITE)
+                vectors = read_vectors(source / VECTORS)
             except IndexCorrupt:
                 self.previous = None  # a damaged index is rebuilt from scratch
-        if self.previous:
-            if self.previous.model != model:
-                raise ModelMismatch(
-                    f"The index at {root} was built with model {self.previous.model!r}, not {model!r}: "
-                    f"use --model {self.previous.model} or build a new index with --index DIR.")
+                if src_db is not None:
+                    src_db.close()
+        if self.previous and self.previous.model != model:
+            src_db.close()  # type: ignore[union-attr]
+            raise ModelMismatch(
+                f"The index at {root} was built with model {self.previous.model!r}, not {model!r}: "
+                f"use --model {self.previous.model} or build a new index with --index DIR.")
         self.model, self.dim, self.backend = model, dim, backend
         self.clean_stale()
         number = 1 + max((int(p.name[4:10]) for p in root.glob("gen-[0-9]*") if p.name[4:10].isdigit()),
@@ -256,17 +260,13 @@ class Writer:
         self.generation = f"gen-{number:06d}"
         self.tmp = root / f"{self.generation}.tmp-{os.getpid()}"
         self.tmp.mkdir(parents=True)
-        if self.previous:
-            source = root / self.previous.generation
-            src_db = connect(source / SQLITE, readonly=True)
-            check_schema(src_db, source / SQLITE)
-            self.db = connect(self.tmp / SQLITE, readonly=False)
+        self.db = connect(self.tmp / SQLITE, readonly=False)
+        if self.previous and src_db is not None:
             src_db.backup(self.db)
             src_db.close()
-            self.vectors = read_vectors(source / VECTORS)
+            self.vectors = vectors
             self.index_type = self.previous.index_type
         else:
-            self.db = connect(self.tmp / SQLITE, readonly=False)
             self.db.executescript(SCHEMA)
             self.index_type = "flat"
             self.vectors = new_faiss(dim, self.index_type)
