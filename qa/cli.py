@@ -78,11 +78,13 @@ def _print_report(report: Any, index: Any, as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     parts = [f"{len(getattr(report, name))} {name}" for name in
-             ("added", "updated", "unchanged", "removed", "skipped")]
+             ("added", "updated", "renamed", "unchanged", "removed", "skipped")]
     click.echo(f"Index {index.path}: " + ", ".join(parts))
     for mark, names in (("+", report.added), ("~", report.updated), ("-", report.removed)):
         for name in names:
             click.echo(f"  {mark} {name}")
+    for old, new in report.renamed:
+        click.echo(f"  > {old} -> {new}")
     for item in report.skipped:
         click.echo(f"  ! skipped {item.path}: {item.reason}")
     click.echo(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f} s")
@@ -102,16 +104,19 @@ def _model_options(f: Any) -> Any:
 @index_option
 @_model_options
 @json_option
+@click.option("--prune-uploads", is_flag=True,
+              help="Also drop the files uploaded on the page (and delete them from index/uploads/).")
 def index_build(paths: tuple[Path, ...], index_path: Path, model: str | None, backend: str,
-                as_json: bool) -> None:
-    """Make the index match PATHS (files or folders; default: seeds/ and page uploads).
+                as_json: bool, prune_uploads: bool) -> None:
+    """Make the index match PATHS (files or folders; default: seeds/), keeping page uploads.
 
-    New files are added, changed ones re-embedded, missing ones removed, unchanged ones kept.
+    New files are added, changed ones re-embedded, moved ones renamed, missing ones removed,
+    unchanged ones kept.
     """
     index = _open_for_writing(index_path, model, backend)
     bar = Bar()
     try:
-        report = index.sync(list(paths) or None, progress=bar)
+        report = index.sync(list(paths) or None, progress=bar, prune_uploads=prune_uploads)
     finally:
         bar.close()
     _print_report(report, index, as_json)
@@ -139,7 +144,10 @@ def index_add(paths: tuple[Path, ...], index_path: Path, model: str | None, back
 @index_option
 @json_option
 def index_remove(paths: tuple[str, ...], index_path: Path, as_json: bool) -> None:
-    """Remove documents by path, folder or document name (as `qa index status --documents` lists)."""
+    """Remove documents by path, folder or document name (as `qa index status --documents` lists).
+
+    A name that is not indexed, or that matches several documents, is an error: nothing is removed.
+    """
     from .index import Index
 
     index = Index.open(index_path)

@@ -116,10 +116,11 @@ class BuildReport:
     skipped: tuple[Skipped, ...] = ()
     chunks_embedded: int = 0
     seconds: float = 0.0
+    renamed: tuple[tuple[str, str], ...] = ()  # (old name, new name): moved files, nothing re-embedded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.renamed)

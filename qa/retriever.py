@@ -11,7 +11,7 @@ import numpy as np
 from .config import Settings
 from .errors import UserInputError
 from .index import Index
-from .models import Passage, Sentence
+from .models import Passage
 from .text import terms
 
 MODES = ("dense", "bm25", "hybrid")
@@ -86,54 +86,34 @@ class Retriever:
         return passages, self.sentence_vectors([p.id for p in passages], snapshot)
 
     def lexical(self, question: str, n: int, snapshot: Any = None) -> list[int]:
+        """Chunk ids by BM25 (SQLite FTS5) over the question's words, best first."""
         words = list(dict.fromkeys(terms(question)))
         if not words:
             return []
         snapshot = snapshot or self.index.snapshot
         if snapshot.manifest.chunks >= PRUNE_FROM:
             words = self.rare_terms(words, snapshot)
-        match = " OR ".join('"' + w.replace('"', '') + '"' for w in words)
-        rows = snapshot.query(
-            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?", (match, n))
-        return [row[0] for row in rows]
+        return snapshot.rows.search_text(words, n)
 
     @staticmethod
     def rare_terms(words: list[str], snapshot: Any) -> list[str]:
         """Drop words found in over 5% of the chunks: they barely move BM25 but cost the most to
         score (a 100k-chunk query falls from 26 to 7 ms); keep the two rarest if all are common."""
         limit = max(1, snapshot.manifest.chunks // 20)
-        counts = {w: snapshot.query(
-            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
-            ('"' + w.replace('"', '') + '"', limit))[0][0] for w in words}
+        counts = {w: snapshot.rows.chunks_with(w, limit) for w in words}
         return [w for w in words if counts[w] < limit] or sorted(words, key=counts.__getitem__)[:2]
 
     def passages(self, ids: list[int], scores: dict[int, float], snapshot: Any = None) -> list[Passage]:
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
-        snapshot = snapshot or self.index.snapshot
-        rows = snapshot.query(
-            f'SELECT c.id, c.text, d.name, c.page, c.start, c."end" FROM chunks c '
-            f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})", ids)
-        sentences: dict[int, list[Sentence]] = {}
-        for cid, page, start, end, text in snapshot.query(
-                f'SELECT chunk_id, page, start, "end", text FROM sentences WHERE chunk_id IN ({marks}) '
-                "ORDER BY chunk_id, start", ids):
-            sentences.setdefault(cid, []).append(Sentence(page, start, end, text))
-        by_id = {row[0]: row for row in rows}
-        return [Passage(id=cid, text=by_id[cid][1], source=by_id[cid][2], page=by_id[cid][3],
-                        score=scores.get(cid, 0.0), start=by_id[cid][4], end=by_id[cid][5],
-                        sentences=tuple(sentences.get(cid, ())))
-                for cid in ids if cid in by_id]
+        rows = (snapshot or self.index.snapshot).rows
+        chunks = rows.chunks_for(ids)
+        sentences = rows.sentences_for(ids)
+        return [Passage(id=cid, text=text, source=source, page=page, score=scores.get(cid, 0.0),
+                        start=start, end=end, sentences=tuple(sentences.get(cid, ())))
+                for cid in ids if cid in chunks
+                for text, source, page, start, end in [chunks[cid]]]
 
     def sentence_vectors(self, passage_ids: list[int], snapshot: Any = None) -> dict[int, np.ndarray]:
         """chunk id -> (n_sentences, dim) float32, in the order of `Passage.sentences`."""
-        if not passage_ids:
-            return {}
-        marks = ",".join("?" * len(passage_ids))
-        out: dict[int, list[np.ndarray]] = {}
-        for cid, blob in (snapshot or self.index.snapshot).query(
-                f"SELECT chunk_id, vector FROM sentences WHERE chunk_id IN ({marks}) ORDER BY chunk_id, start",
-                passage_ids):
-            out.setdefault(cid, []).append(np.frombuffer(blob, dtype=np.float16))
-        return {cid: np.vstack(vs).astype(np.float32) for cid, vs in out.items()}
+        return (snapshot or self.index.snapshot).rows.sentence_vectors(passage_ids)

@@ -3,20 +3,19 @@
 index/
   manifest.json      which generation is current, the model, dimension and counts (human-readable)
   gen-000007/        docqa.sqlite (documents, pages, chunks, sentences, FTS5 for BM25) + vectors.faiss
-  uploads/           files added through the web page
-  .lock              held by the one process that writes
+  uploads/           files added through the web page (they belong to the index)
+  .lock, .writer     held (and named) by the one process that writes
 
 A writer builds generation N+1 beside N and switches `manifest.json` with an atomic rename, so a
 build killed at any moment leaves generation N loadable; readers keep the files they opened.
+SQL lives in `qa.rows`, FAISS in `qa.vectors`; this module arranges them into generations.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,38 +26,32 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch
+from .planning import Known
+from .rows import Rows, RowWriter
+from .vectors import (  # noqa: F401 - re-exported for scripts and benchmarks
+    IVF_THRESHOLD,
+    all_vectors,
+    choose_type,
+    convert,
+    ivf_from,
+    new_faiss,
+    read_vectors,
+    write_vectors,
+)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SQLITE = "docqa.sqlite"
 VECTORS = "vectors.faiss"
-KEEP_GENERATIONS = 2
-IVF_THRESHOLD = 50_000  # chunks; from here exact search costs more than 20 ms a query on 2 cores
+LOCK = ".lock"
+HOLDER = ".writer"
+FAULT_ENV = "DOCQA_FAULT"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-    kind TEXT NOT NULL, sha256 TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL,
-    indexed_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS pages (
-    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    number INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (document_id, number));
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    page INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL, tokens INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
-CREATE TABLE IF NOT EXISTS sentences (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
-    page INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL, vector BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
-"""
-REQUIRED_TABLES = {"documents", "pages", "chunks", "sentences", "chunks_fts"}
+
+def fault(point: str) -> None:
+    """Crash here if DOCQA_FAULT names this point: tests check exactly which index survives."""
+    if os.environ.get(FAULT_ENV) == point:
+        os._exit(70)
 
 
 @dataclass(frozen=True)
@@ -108,80 +101,19 @@ def read_manifest(root: Path) -> Manifest:
         ) from exc
 
 
-def connect(file: Path, *, readonly: bool) -> sqlite3.Connection:
-    uri = f"file:{file}?mode=ro" if readonly else f"file:{file}"
-    db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-    db.execute("PRAGMA foreign_keys = ON")
-    return db
-
-
-def check_schema(db: sqlite3.Connection, where: Path) -> None:
-    try:
-        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as exc:
-        raise IndexCorrupt(f"{where} is not a readable SQLite file ({exc}); rebuild the index.") from exc
-    missing = REQUIRED_TABLES - names
-    if missing:
-        raise IndexCorrupt(f"{where} lacks tables {sorted(missing)}; rebuild the index.")
-
-
-def read_vectors(file: Path) -> Any:
-    import faiss
-
-    try:
-        return faiss.read_index(str(file))
-    except Exception as exc:
-        raise IndexCorrupt(f"{file} is not a readable FAISS index ({exc}); rebuild the index.") from exc
-
-
-def new_faiss(dim: int, index_type: str) -> Any:
-    import faiss
-
-    if index_type == "flat":
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    raise ValueError(f"unknown index type {index_type!r}")
-
-
-def all_vectors(index: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, vectors) of every entry of a flat or IVF index."""
-    import faiss
-
-    if isinstance(index, faiss.IndexIDMap2):
-        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-        return ids, index.index.reconstruct_n(0, index.ntotal)
-    ivf = faiss.extract_index_ivf(index)
-    ids, vectors = [], []
-    invlists = ivf.invlists
-    for list_no in range(ivf.nlist):
-        size = invlists.list_size(list_no)
-        if not size:
-            continue
-        list_ids = faiss.rev_swig_ptr(invlists.get_ids(list_no), size).copy()
-        ids.append(list_ids)
-        vectors.append(np.vstack([index.reconstruct(int(i)) for i in list_ids]))
-    if not ids:
-        return np.zeros(0, np.int64), np.zeros((0, index.d), np.float32)
-    return np.concatenate(ids), np.vstack(vectors)
-
-
-def ivf_from(ids: np.ndarray, vectors: np.ndarray) -> Any:
-    """An inverted-file index with float16 vectors: approximate, a third of the memory, fast at scale."""
-    import faiss
-
-    n, dim = vectors.shape
-    nlist = max(16, int(4 * np.sqrt(n)))
-    index = faiss.index_factory(dim, f"IVF{nlist},SQfp16", faiss.METRIC_INNER_PRODUCT)
-    rng = np.random.default_rng(0)
-    sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
-    index.train(np.ascontiguousarray(sample, dtype=np.float32))
-    index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
-    faiss.extract_index_ivf(index).set_direct_map_type(faiss.DirectMap.Hashtable)
-    faiss.extract_index_ivf(index).nprobe = max(8, nlist // 16)
-    return index
+def switch_manifest(root: Path, manifest: Manifest) -> None:
+    """Write the manifest beside the old one, then rename over it: readers see one or the other."""
+    tmp = root / f"{MANIFEST}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    fault("before-manifest")
+    os.replace(tmp, root / MANIFEST)
+    fault("after-manifest")
 
 
 class Snapshot:
-    """A read-only view of one generation; cheap to share between threads (SQLite opened per use)."""
+    """A read-only view of one generation; cheap to share between threads. `rows` answers queries."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -194,40 +126,69 @@ class Snapshot:
         if self.vectors.d != self.manifest.dim:
             raise IndexCorrupt(f"{self.dir / VECTORS} has dimension {self.vectors.d}, the manifest says "
                                f"{self.manifest.dim}; rebuild the index.")
-        self._db = connect(self.sqlite, readonly=True)
-        check_schema(self._db, self.sqlite)
-
-    def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
-        return self._db.execute(sql, params).fetchall()
+        self.rows = Rows.open(self.sqlite)
 
     def close(self) -> None:
-        self._db.close()
-
-
-def lock_file(root: Path) -> Path:
-    return root / ".lock"
+        self.rows.close()
 
 
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """One writer at a time; a second one gets a clear message instead of waiting silently."""
+    from filelock import FileLock, Timeout
+
     root.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_file(root), "a+")
+    lock = FileLock(root / LOCK, timeout=0, thread_local=False)
     try:
+        lock.acquire()
+    except Timeout as exc:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise IndexLocked(f"The index at {root} is being written by {holder}; "
-                              "wait for it to finish and try again.") from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+            holder = (root / HOLDER).read_text().strip()
+        except OSError:
+            holder = ""
+        raise IndexLocked(f"The index at {root} is being written by {holder or 'another process'}; "
+                          "wait for it to finish and try again.") from exc
+    try:
+        (root / HOLDER).write_text(f"pid {os.getpid()}")
         yield
     finally:
-        handle.close()
+        (root / HOLDER).unlink(missing_ok=True)
+        lock.release()
+
+
+class Generations:
+    """The generation folders of an index: numbering, half-written ones, publishing, clean-up."""
+
+    KEEP = 2  # the new one and the one readers may still have open
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def clean_stale(self) -> None:
+        """Remove half-written generations of killed builds (we hold the lock, so none is live)."""
+        for path in self.root.glob("gen-*.tmp-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def next(self) -> tuple[str, Path]:
+        """The next generation's name and the temporary folder it is written in."""
+        number = 1 + max((int(p.name[4:10]) for p in self.root.glob("gen-[0-9]*")
+                          if p.name[4:10].isdigit()), default=0)
+        name = f"gen-{number:06d}"
+        tmp = self.root / f"{name}.tmp-{os.getpid()}"
+        tmp.mkdir(parents=True)
+        return name, tmp
+
+    def publish(self, tmp: Path, name: str) -> None:
+        """Flush every file to disk, then give the folder its final name (not yet current)."""
+        for file in tmp.iterdir():
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, self.root / name)
+
+    def drop_old(self, keep: set[str]) -> None:
+        for path in self.root.glob("gen-[0-9]*"):
+            if path.is_dir() and ".tmp-" not in path.name and path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 class Writer:
@@ -236,157 +197,88 @@ class Writer:
     def __init__(self, root: Path, *, model: str, dim: int, backend: str) -> None:
         self.root = root
         self.previous: Manifest | None = None
-        src_db, vectors = None, None
+        source, vectors = None, None
         if (root / MANIFEST).exists():
             try:
                 self.previous = read_manifest(root)
-                source = root / self.previous.generation
-                src_db = connect(source / SQLITE, readonly=True)
-                check_schema(src_db, source / SQLITE)
-                vectors = read_vectors(source / VECTORS)
+                folder = root / self.previous.generation
+                source = Rows.open(folder / SQLITE)
+                vectors = read_vectors(folder / VECTORS)
             except IndexCorrupt:
                 self.previous = None  # a damaged index is rebuilt from scratch
-                if src_db is not None:
-                    src_db.close()
+                if source is not None:
+                    source.close()
+                source = None
         if self.previous and self.previous.model != model:
-            src_db.close()  # type: ignore[union-attr]
+            if source is not None:
+                source.close()
             raise ModelMismatch(
                 f"The index at {root} was built with model {self.previous.model!r}, not {model!r}: "
                 f"use --model {self.previous.model} or build a new index with --index DIR.")
         self.model, self.dim, self.backend = model, dim, backend
-        self.clean_stale()
-        number = 1 + max((int(p.name[4:10]) for p in root.glob("gen-[0-9]*") if p.name[4:10].isdigit()),
-                         default=0)
-        self.generation = f"gen-{number:06d}"
-        self.tmp = root / f"{self.generation}.tmp-{os.getpid()}"
-        self.tmp.mkdir(parents=True)
-        self.db = connect(self.tmp / SQLITE, readonly=False)
-        if self.previous and src_db is not None:
-            src_db.backup(self.db)
-            src_db.close()
-            self.vectors = vectors
-            self.index_type = self.previous.index_type
-        else:
-            self.db.executescript(SCHEMA)
-            self.index_type = "flat"
-            self.vectors = new_faiss(dim, self.index_type)
-        self.db.execute("PRAGMA journal_mode = OFF")
-        self.db.execute("PRAGMA synchronous = OFF")
+        self.generations = Generations(root)
+        self.generations.clean_stale()
+        self.generation, self.tmp = self.generations.next()
+        try:
+            self.rows = RowWriter(self.tmp / SQLITE, source=source)
+        finally:
+            if source is not None:
+                source.close()
+        self.index_type = self.previous.index_type if self.previous else "flat"
+        self.vectors = vectors if vectors is not None else new_faiss(dim, self.index_type)
         self.changed = self.previous is None  # a new index is written even when empty
 
-    def clean_stale(self) -> None:
-        """Remove half-written generations of killed builds (we hold the lock, so none is live)."""
-        for path in self.root.glob("gen-*.tmp-*"):
-            shutil.rmtree(path, ignore_errors=True)
-
     # --- changes -------------------------------------------------------------------------
-    def document_ids(self) -> dict[str, tuple[int, str, str]]:
-        """path -> (id, sha256, name) of every indexed document."""
-        return {row[0]: (row[1], row[2], row[3])
-                for row in self.db.execute("SELECT path, id, sha256, name FROM documents")}
+    def known(self) -> dict[str, tuple[int, Known]]:
+        """path -> (document id, Known) of every indexed document."""
+        return self.rows.known()
 
     def remove_document(self, document_id: int) -> int:
         self.changed = True
-        ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE document_id = ?",
-                                                 (document_id,))]
+        ids = self.rows.remove_document(document_id)
         if ids:
             self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))
-            self.db.executemany(
-                "INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', id, text FROM chunks WHERE id = ?",
-                [(i,) for i in ids])
-        self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
         return len(ids)
 
-    def add_document(self, document: Any, chunks: list[Any], chunk_vectors: np.ndarray,
-                     sentence_vectors: list[np.ndarray]) -> None:
+    def move_document(self, document_id: int, path: str, name: str) -> None:
+        """A renamed or moved file: same chunks and vectors, new path and name."""
         self.changed = True
-        cur = self.db.execute(
-            "INSERT INTO documents(path, name, kind, sha256, pages, chunks, indexed_at) VALUES (?,?,?,?,?,?,?)",
-            (document.path, document.name, document.kind, document.sha256,
-             max((p.number for p in document.pages), default=0), len(chunks), time.time()))
-        doc_id = cur.lastrowid
-        self.db.executemany("INSERT INTO pages(document_id, number, text) VALUES (?,?,?)",
-                            [(doc_id, p.number, p.text) for p in document.pages])
-        ids = []
-        for chunk, svecs in zip(chunks, sentence_vectors, strict=True):
-            cur = self.db.execute(
-                'INSERT INTO chunks(document_id, page, start, "end", text, tokens) VALUES (?,?,?,?,?,?)',
-                (doc_id, chunk.page, chunk.start, chunk.end, chunk.text, chunk.tokens))
-            chunk_id = cur.lastrowid
-            ids.append(chunk_id)
-            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (chunk_id, chunk.text))
-            self.db.executemany(
-                'INSERT INTO sentences(chunk_id, page, start, "end", text, vector) VALUES (?,?,?,?,?,?)',
-                [(chunk_id, s.page, s.start, s.end, s.text, v.astype(np.float16).tobytes())
-                 for s, v in zip(chunk.sentences, svecs, strict=True)])
+        self.rows.move_document(document_id, path, name)
+
+    def add_document(self, document: Any, chunks: list[Any], chunk_vectors: np.ndarray,
+                     sentence_vectors: list[np.ndarray], size: int = -1) -> None:
+        self.changed = True
+        ids = self.rows.add_document(document, chunks, sentence_vectors, size)
         if ids:
             self.vectors.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32),
                                       np.asarray(ids, dtype=np.int64))
 
     # --- switching -----------------------------------------------------------------------
-    def convert(self, index_type: str) -> None:
-        """Switch between exact (flat) and approximate (ivf) search, keeping every vector."""
-        if index_type == self.index_type:
-            return
-        ids, vectors = all_vectors(self.vectors)
-        if index_type == "ivf":
-            self.vectors = ivf_from(ids, vectors)
-        else:
-            self.vectors = new_faiss(self.dim, index_type)
-            if len(ids):
-                self.vectors.add_with_ids(vectors, ids)
-        self.index_type = index_type
-
     def commit(self, index_type: str = "auto") -> Manifest:
-        import faiss
-
         if index_type == "auto":
-            index_type = "ivf" if self.vectors.ntotal >= IVF_THRESHOLD else self.index_type
-            if self.index_type == "ivf" and self.vectors.ntotal < IVF_THRESHOLD // 2:
-                index_type = "flat"
-        self.convert(index_type)
-        self.db.commit()
-        self.db.close()
-        faiss.write_index(self.vectors, str(self.tmp / VECTORS))
-        documents, chunks, sentences = self._counts_after_close()
-        for file in self.tmp.iterdir():
-            with open(file, "rb") as handle:
-                os.fsync(handle.fileno())
-        final = self.root / self.generation
-        os.replace(self.tmp, final)
+            index_type = choose_type(self.index_type, self.vectors.ntotal)
+        if index_type != self.index_type:
+            self.vectors, self.index_type = convert(self.vectors, self.dim, index_type), index_type
+        documents, chunks, sentences = self.rows.counts()
+        self.rows.save()
+        write_vectors(self.vectors, self.tmp / VECTORS)
+        fault("after-vectors")
+        self.generations.publish(self.tmp, self.generation)
         now = time.time()
         manifest = Manifest(generation=self.generation, model=self.model, dim=self.dim,
                             backend=self.backend, index_type=self.index_type, documents=documents,
                             chunks=chunks, sentences=sentences,
                             created=self.previous.created if self.previous else now, updated=now)
-        tmp = self.root / f"{MANIFEST}.tmp-{os.getpid()}"
-        tmp.write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.root / MANIFEST)
-        self._drop_old(keep=manifest.generation)
+        switch_manifest(self.root, manifest)
+        keep = {self.generation} | ({self.previous.generation} if self.previous else set())
+        self.generations.drop_old(keep)
         return manifest
-
-    def _counts_after_close(self) -> tuple[int, int, int]:
-        db = connect(self.tmp / SQLITE, readonly=True)
-        try:
-            return tuple(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[return-value]
-                         for t in ("documents", "chunks", "sentences"))
-        finally:
-            db.close()
 
     def abort(self) -> None:
         try:
-            self.db.close()
+            self.rows.close()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def _drop_old(self, keep: str) -> None:
-        """Keep the newest generations so readers that opened the previous one can finish."""
-        gens = sorted(p for p in self.root.glob("gen-[0-9]*") if p.is_dir() and ".tmp-" not in p.name)
-        for path in gens[:-KEEP_GENERATIONS]:
-            if path.name != keep:
-                shutil.rmtree(path, ignore_errors=True)
 
 
 def size_on_disk(root: Path, generation: str) -> int:

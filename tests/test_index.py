@@ -61,7 +61,8 @@ def test_build_update_remove_counts_reembedded_chunks(corpus: Path, tmp_path: Pa
     report = index.remove(["docs/notes.md"])
     assert report.removed == ("docs/notes.md",)
     assert [d.name for d in index.documents()] == ["docs/prison.txt"]
-    assert index.remove(["nothing-here.txt"]).skipped[0].reason == "not in the index"
+    with pytest.raises(UserInputError, match="^Not in the index: nothing-here.txt; nothing was removed"):
+        index.remove(["nothing-here.txt"])
 
 
 def test_add_keeps_other_documents(corpus: Path, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from qa.errors import QAError
+from qa.uploads import ALLOWED_SUFFIXES
 
 from . import format as fmt
 
@@ -114,58 +115,25 @@ class Page:
         return fmt.documents_html(documents), gr.update(choices=names, value=None)
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        """Hand the files to `Index.upload`, which decides where they go and what is kept."""
         files = [f for f in (files or []) if f]
         if not files:
             return (gr.skip(),) * 4
-        rejected: list[tuple[str, str]] = []
-        saved: dict[Path, str] = {}
-        uploads = Path(self.index.uploads_dir)
+
+        def step(stage: str, done: int, total: int) -> None:
+            progress((done, total or None), desc=STAGES.get(stage, stage.capitalize()),
+                     unit="files" if stage == "reading" else "chunks")
+
         try:
             with self._write_lock:
-                uploads.mkdir(parents=True, exist_ok=True)
-                for temp in files:
-                    original = Path(temp).name
-                    problem = fmt.check_upload(original, Path(temp).stat().st_size, self.max_upload_mb)
-                    if problem:
-                        rejected.append((original, problem))
-                        continue
-                    content = Path(temp).read_bytes()
-                    target = fmt.upload_target(uploads, original, content)
-                    existed = target.exists()
-                    if not existed:
-                        target.write_bytes(content)
-                    saved[target] = original if not existed else ""
-                if not saved:
-                    report = None
-                else:
-                    def step(stage: str, done: int, total: int) -> None:
-                        progress((done, total or None), desc=STAGES.get(stage, stage.capitalize()),
-                                 unit="files" if stage == "reading" else "chunks")
-
-                    progress(0, desc="Reading files")
-                    try:
-                        report = self.index.add(sorted(saved), progress=step)
-                    except BaseException:
-                        self._discard([p for p, fresh in saved.items() if fresh])
-                        raise
-                    skipped = {Path(s.path).name for s in report.skipped}
-                    self._discard([p for p, fresh in saved.items() if fresh and p.name in skipped])
+                progress(0, desc="Reading files")
+                report = self.index.upload(files, max_upload_mb=self.max_upload_mb, progress=step)
         except QAError as exc:
             gr.Warning(str(exc))
             return (fmt.error_markdown(str(exc)), *self.documents_view(), None)
-        if report is None:
-            from qa.models import BuildReport
-
-            report = BuildReport()
-        status = fmt.status_markdown(report, rejected=rejected)
-        if report.skipped or rejected:
+        if report.skipped:
             gr.Warning("Some files could not be indexed; see the documents panel.")
-        return (status, *self.documents_view(), None)
-
-    @staticmethod
-    def _discard(paths: list[Path]) -> None:
-        for path in paths:
-            path.unlink(missing_ok=True)
+        return (fmt.status_markdown(report), *self.documents_view(), None)
 
     def remove(self, name: str | None) -> tuple:
         if not name:
@@ -218,7 +186,7 @@ def create_app(index: Any, *, max_upload_mb: float = 20.0) -> gr.Blocks:
                 with gr.Column(scale=3):
                     upload = gr.File(
                         label=f"Add documents (PDF, TXT, MD, HTML; up to {max_upload_mb:g} MB each)",
-                        file_count="multiple", file_types=list(fmt.ALLOWED_SUFFIXES),
+                        file_count="multiple", file_types=list(ALLOWED_SUFFIXES),
                         elem_id="qa-upload", height=120)
                 with gr.Column(scale=2):
                     choices = [d.name for d in _safe_documents(index)]

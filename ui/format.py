@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
-from qa.errors import UserInputError
-
-ALLOWED_SUFFIXES = (".pdf", ".txt", ".md", ".html", ".htm")
-MAX_NAME_CHARS = 100
-
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$])")
-_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # --- chat ---------------------------------------------------------------------------------
@@ -161,47 +153,3 @@ def status_markdown(report: Any, *, rejected: Sequence[tuple[str, str]] = ()) ->
     for name, reason in rejected:
         lines.append(f"**Not indexed:** {escape_markdown(name)}: {escape_markdown(reason)}")
     return "  \n".join(lines) or "Nothing changed."
-
-
-# --- uploads ------------------------------------------------------------------------------
-def safe_filename(name: str) -> str:
-    """A file name that is safe to create: basename only, plain characters, not hidden."""
-    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
-    base = _UNSAFE_NAME_CHARS.sub("_", base)
-    base = re.sub(r"_+", "_", base).strip("._- ")
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = stem.strip("._- ") or "upload"
-    suffix = suffix.lower()
-    keep = MAX_NAME_CHARS - len(suffix) - 1
-    return f"{stem[:keep]}.{suffix}" if suffix else stem[:MAX_NAME_CHARS]
-
-
-def check_upload(name: str, size: int, max_upload_mb: float) -> str | None:
-    """Why a file cannot be accepted, or None when it can."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        return (f"unsupported file type {suffix or '(none)'}; "
-                f"upload {', '.join(ALLOWED_SUFFIXES)}")
-    if size > max_upload_mb * 1024 * 1024:
-        return f"file too large ({size / 1024 / 1024:.1f} MB; the limit is {max_upload_mb:g} MB)"
-    if size == 0:
-        return "empty file"
-    return None
-
-
-def upload_target(uploads_dir: Path, name: str, content: bytes | None = None) -> Path:
-    """Where to save an upload: inside uploads_dir, never over a different existing file."""
-    root = Path(uploads_dir).resolve()
-    safe = safe_filename(name)
-    stem, suffix = Path(safe).stem, Path(safe).suffix
-    for n in range(1, 1000):
-        candidate = (root / (safe if n == 1 else f"{stem}-{n}{suffix}")).resolve()
-        if candidate.parent != root:
-            raise UserInputError(f"Refusing to save {name!r} outside the uploads folder.")
-        if not candidate.exists():
-            return candidate
-        if content is not None and candidate.is_file() and candidate.read_bytes() == content:
-            return candidate
-    raise UserInputError(f"Too many uploads named {safe!r}; remove some first.")
