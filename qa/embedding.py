@@ -5,7 +5,6 @@ reference. Heavy packages are imported inside the backends, never when this modu
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -210,8 +209,9 @@ def export_onnx(model_dir: Path) -> Path:
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be exporting the same model
+    from filelock import FileLock
+
+    with FileLock(folder / ".lock"):  # another process may be exporting the same model
         if target.exists():
             return target
         _export(model_dir, folder, target)
