@@ -165,9 +165,11 @@ class Generations:
         self.root = root
 
     def clean_stale(self) -> None:
-        """Remove half-written generations of killed builds (we hold the lock, so none is live)."""
+        """Remove what killed builds left half-written (we hold the lock, so none is live)."""
         for path in self.root.glob("gen-*.tmp-*"):
             shutil.rmtree(path, ignore_errors=True)
+        for path in self.root.glob(f"{MANIFEST}.tmp-*"):
+            path.unlink(missing_ok=True)
 
     def next(self) -> tuple[str, Path]:
         """The next generation's name and the temporary folder it is written in."""

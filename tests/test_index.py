@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS
+from conftest import REPO, SEEDS, run_qa
 from pdfgen import make_pdf
 from qa import Answerer, Index, Retriever
 from qa.errors import IndexCorrupt, IndexNotFound, UserInputError
@@ -142,3 +144,106 @@ def test_killed_build_leaves_previous_generation(tmp_path: Path, corpus: Path) -
     index.add([corpus / "prison.txt"])
     assert not stale.exists()
     assert len(reopened.documents()) == 2  # readers pick up the new generation
+
+
+def test_renamed_and_moved_files_keep_their_vectors(corpus: Path, tmp_path: Path) -> None:
+    index = Index.build([corpus], path=tmp_path / "index")
+    chunks = index.status()["chunks"]
+    (corpus / "notes.md").rename(corpus / "garden.md")
+    report = index.sync([corpus])
+    assert report.renamed == (("docs/notes.md", "docs/garden.md"),)
+    assert report.added == report.removed == report.skipped == () and report.chunks_embedded == 0
+    (corpus / "sub").mkdir()
+    (corpus / "prison.txt").rename(corpus / "sub" / "prison.txt")
+    report = index.sync([corpus])
+    assert report.renamed == (("docs/prison.txt", "docs/sub/prison.txt"),) and report.chunks_embedded == 0
+    assert sorted(d.name for d in index.documents()) == ["docs/garden.md", "docs/sub/prison.txt"]
+    assert index.status()["chunks"] == chunks
+    quote = Answerer(Retriever(index)).ask("When were the tomato beds planted?").quotes[0]
+    assert quote.source == "docs/garden.md"
+    assert index.page_text("docs/garden.md", 1)[quote.start:quote.end] == quote.text
+    moved = tmp_path / "elsewhere.md"
+    (corpus / "garden.md").rename(moved)
+    assert index.add([moved]).renamed == (("docs/garden.md", "elsewhere.md"),)  # add sees it is gone
+
+
+def test_same_file_name_in_two_folders(tmp_path: Path) -> None:
+    for folder, text in (("a", ZORBLAT), ("b", "The Quendale bakery opens at six and sells rye bread.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.txt").write_text(text)
+    index_path = tmp_path / "index"
+    index = Index.build([tmp_path / "a" / "notes.txt"], path=index_path)
+    assert [d.name for d in index.documents()] == ["notes.txt"]
+    report = index.add([tmp_path / "b" / "notes.txt"])
+    assert report.added == ("b/notes.txt",) and report.renamed == (("notes.txt", "a/notes.txt"),)
+    answer = Answerer(Retriever(index)).ask("When does the Quendale bakery open?")
+    assert answer.quotes[0].source == "b/notes.txt"
+    result = run_qa("index", "remove", "notes.txt", "--index", str(index_path))
+    assert result.returncode == 1
+    assert result.stderr == ("Error: 'notes.txt' matches 2 documents (a/notes.txt, b/notes.txt); "
+                             "name the one to remove.\n")
+    assert len(index.documents()) == 2
+    assert index.remove(["a/notes.txt"]).removed == ("a/notes.txt",)
+    assert [d.name for d in index.documents()] == ["b/notes.txt"]
+
+
+def test_remove_unknown_name_exits_non_zero_and_removes_nothing(corpus: Path, tmp_path: Path) -> None:
+    index = Index.build([corpus], path=tmp_path / "index")
+    result = run_qa("index", "remove", "docs/notes.md", "nothing.txt", "--index", str(index.path))
+    assert result.returncode == 1
+    assert result.stderr == ("Error: Not in the index: nothing.txt; nothing was removed "
+                             "(`qa index status --documents` lists the documents).\n")
+    assert len(index.documents()) == 2
+
+
+REMOVE_PROBE = """
+import sys, time
+import qa.embedding
+def refuse(*args, **kwargs):
+    raise SystemExit("the model was loaded")
+qa.embedding.load_embedder = refuse
+from qa.cli import main
+started = time.perf_counter()
+try:
+    main(["index", "remove", "docs/notes.md", "--index", sys.argv[1]])
+except SystemExit as exc:
+    code = exc.code
+print("CODE", code, "SECONDS %.2f" % (time.perf_counter() - started))
+print("LOADED", sorted(m for m in ("onnxruntime", "torch", "sentence_transformers") if m in sys.modules))
+"""
+
+
+def test_remove_never_loads_the_model(corpus: Path, tmp_path: Path) -> None:
+    index = Index.build([corpus], path=tmp_path / "index")
+    result = subprocess.run([sys.executable, "-c", REMOVE_PROBE, str(index.path)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    lines = result.stdout.splitlines()
+    assert lines[-2].startswith("CODE 0 "), result.stdout + result.stderr
+    assert lines[-1] == "LOADED []"
+    assert [d.name for d in index.documents()] == ["docs/prison.txt"]
+
+
+def test_uploads_survive_a_build_of_other_paths(corpus: Path, tmp_path: Path) -> None:
+    index = Index.build([corpus], path=tmp_path / "index")
+    given = tmp_path / "incoming" / "zorblat.txt"
+    given.parent.mkdir()
+    given.write_text(ZORBLAT)
+    empty = tmp_path / "incoming" / "empty.txt"
+    empty.write_text("")
+    report = index.upload([given, empty], max_upload_mb=1)
+    assert report.added == ("uploads/zorblat.txt",)
+    assert [(s.path, s.reason) for s in report.skipped] == [("empty.txt", "empty file")]
+    assert sorted(p.name for p in index.uploads_dir.iterdir()) == ["zorblat.txt"]
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bakery.txt").write_text("The Quendale bakery opens at six and sells rye bread.")
+    result = run_qa("index", "build", str(other), "--index", str(index.path))
+    assert result.returncode == 0, result.stderr
+    assert sorted(d.name for d in index.documents()) == ["other/bakery.txt", "uploads/zorblat.txt"]
+    assert "Quendale" in Answerer(Retriever(index)).ask("Where is the Zorblat festival held?").quotes[0].text
+
+    report = index.sync([other], prune_uploads=True)
+    assert report.removed == ("uploads/zorblat.txt",)
+    assert [d.name for d in index.documents()] == ["other/bakery.txt"]
+    assert not (index.uploads_dir / "zorblat.txt").exists()  # else the next build brings it back

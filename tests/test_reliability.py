@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -38,29 +36,47 @@ def start_build(docs: Path, index: Path) -> subprocess.Popen:
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.slow
-def test_build_killed_at_any_moment_leaves_last_index_answering(tmp_path: Path) -> None:
+def current(index_path: Path) -> tuple[str, int]:
+    index = Index.open(index_path)
+    return index.status()["generation"], len(index.documents())
+
+
+def test_build_crashed_at_each_commit_point_leaves_exactly_one_whole_index(tmp_path: Path) -> None:
+    """DOCQA_FAULT kills the build (os._exit) at a named point of the commit: before the manifest
+    switch the old generation is the index, after it the new one; the next build cleans up."""
     docs, index_path = tmp_path / "docs", tmp_path / "index"
-    write_corpus(docs, 20)
+    write_corpus(docs, 4)
     assert run_qa("index", "build", str(docs), "--index", str(index_path)).returncode == 0
-    write_corpus(docs, 300, seed=1)  # 280 new documents and 20 changed ones
-    for delay in (0.3, 1.0, 2.0, 3.5):
-        proc = start_build(docs, index_path)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        index = Index.open(index_path)
-        documents = index.status()["documents"]
-        assert documents in (20, 300)  # the old generation, or the new one if it finished
-        answer = Answerer(Retriever(index)).ask("Who is the keeper of district 7?")
-        assert "Keeper7" in answer.quotes[0].text
+    assert current(index_path) == ("gen-000001", 4)
+    write_corpus(docs, 6, seed=1)  # 2 new documents and 4 changed ones
+
+    def crash(point: str) -> None:
+        result = run_qa("index", "build", str(docs), "--index", str(index_path),
+                        env={"DOCQA_FAULT": point})
+        assert result.returncode == 70, result.stderr
+
+    crash("after-vectors")  # vectors written in the temporary folder, nothing published
+    assert current(index_path) == ("gen-000001", 4)
+    assert [p.name.split(".")[0] for p in index_path.glob("gen-*.tmp-*")] == ["gen-000002"]
+
+    crash("before-manifest")  # generation 2 complete on disk, the manifest not yet switched
+    assert current(index_path) == ("gen-000001", 4)
+    assert (index_path / "gen-000002" / "vectors.faiss").exists()
+    assert not list(index_path.glob("gen-*.tmp-*"))  # the first crash's leftovers were cleaned
+    answer = Answerer(Retriever(Index.open(index_path))).ask("Who is the keeper of district 3?")
+    assert "Keeper3" in answer.quotes[0].text
+
+    crash("after-manifest")  # switched; the crash only skipped dropping old generations
+    assert current(index_path) == ("gen-000003", 6)
+    answer = Answerer(Retriever(Index.open(index_path))).ask("Who is the keeper of district 5?")
+    assert "Keeper5" in answer.quotes[0].text
+
+    write_corpus(docs, 7, seed=2)
     result = run_qa("index", "build", str(docs), "--index", str(index_path))
     assert result.returncode == 0, result.stderr
-    index = Index.open(index_path)
-    assert index.status()["documents"] == 300
-    assert not list(index_path.glob("gen-*.tmp-*"))  # stale half-written generations were cleaned
-    assert len(list(index_path.glob("gen-[0-9]*"))) <= 2
-    assert "Keeper250" in Answerer(Retriever(index)).ask("Who is the keeper of district 250?").quotes[0].text
+    assert current(index_path) == ("gen-000004", 7)
+    assert sorted(p.name for p in index_path.iterdir() if p.name.startswith(("gen-", "manifest"))) \
+        == ["gen-000003", "gen-000004", "manifest.json"]
 
 
 def test_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
