@@ -44,7 +44,7 @@ class Builder:
 
         started = time.perf_counter()
         given = list(paths) if paths else self.index.default_paths()
-        if not prune_uploads and self.uploads.folder.is_dir():
+        if remove_missing and not prune_uploads and self.uploads.folder.is_dir():
             given.append(self.uploads.folder)
         files, skipped = discover(given)
         files = [(file, self.uploads.name_for(file) or name) for file, name in files]

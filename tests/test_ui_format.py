@@ -186,3 +186,4 @@ def test_status_markdown_reports_added_and_skipped() -> None:
     assert "**Not indexed:** broken.pdf: damaged PDF: EOF" in out
     assert "&lt;img" in out and "<img" not in out
     assert fmt.status_markdown(BuildReport()) == "Nothing changed."
+    assert fmt.status_markdown(BuildReport(renamed=(("a.txt", "b/a.txt"),))) == "**Renamed:** a.txt → b/a.txt"

@@ -148,6 +148,8 @@ def status_markdown(report: Any, *, rejected: Sequence[tuple[str, str]] = ()) ->
                          ("Already indexed", report.unchanged), ("Removed", report.removed)):
         if names:
             lines.append(f"**{label}:** " + ", ".join(escape_markdown(n) for n in names))
+    for old, new in getattr(report, "renamed", ()):
+        lines.append(f"**Renamed:** {escape_markdown(old)} → {escape_markdown(new)}")
     for item in report.skipped:
         lines.append(f"**Not indexed:** {escape_markdown(item.path)}: {escape_markdown(item.reason)}")
     for name, reason in rejected:
