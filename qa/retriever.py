@@ -116,10 +116,10 @@ class Retriever:
             f'SELECT c.id, c.text, d.name, c.page, c.start, c."end" FROM chunks c '
             f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})", ids)
         sentences: dict[int, list[Sentence]] = {}
-        for cid, page, start, end, text in snapshot.query(
-                f'SELECT chunk_id, page, start, "end", text FROM sentences WHERE chunk_id IN ({marks}) '
-                "ORDER BY chunk_id, start", ids):
-            sentences.setdefault(cid, []).append(Sentence(page, start, end, text))
+        for cid, page, start, end, text, heading in snapshot.query(
+                f'SELECT chunk_id, page, start, "end", text, heading FROM sentences '
+                f"WHERE chunk_id IN ({marks}) ORDER BY chunk_id, start", ids):
+            sentences.setdefault(cid, []).append(Sentence(page, start, end, text, bool(heading)))
         by_id = {row[0]: row for row in rows}
         return [Passage(id=cid, text=by_id[cid][1], source=by_id[cid][2], page=by_id[cid][3],
                         score=scores.get(cid, 0.0), start=by_id[cid][4], end=by_id[cid][5],

@@ -27,15 +27,16 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch
+from .text import FTS_TOKENIZE
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentences.heading
 MANIFEST = "manifest.json"
 SQLITE = "docqa.sqlite"
 VECTORS = "vectors.faiss"
 KEEP_GENERATIONS = 2
 IVF_THRESHOLD = 50_000  # chunks; from here exact search costs more than 20 ms a query on 2 cores
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     kind TEXT NOT NULL, sha256 TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL,
@@ -53,10 +54,10 @@ CREATE TABLE IF NOT EXISTS sentences (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
     page INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL, vector BLOB NOT NULL);
+    text TEXT NOT NULL, vector BLOB NOT NULL, heading INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+    text, content='chunks', content_rowid='id', tokenize='{FTS_TOKENIZE}');
 """
 REQUIRED_TABLES = {"documents", "pages", "chunks", "sentences", "chunks_fts"}
 
@@ -316,8 +317,9 @@ class Writer:
             ids.append(chunk_id)
             self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (chunk_id, chunk.text))
             self.db.executemany(
-                'INSERT INTO sentences(chunk_id, page, start, "end", text, vector) VALUES (?,?,?,?,?,?)',
-                [(chunk_id, s.page, s.start, s.end, s.text, v.astype(np.float16).tobytes())
+                'INSERT INTO sentences(chunk_id, page, start, "end", text, vector, heading) '
+                "VALUES (?,?,?,?,?,?,?)",
+                [(chunk_id, s.page, s.start, s.end, s.text, v.astype(np.float16).tobytes(), s.heading)
                  for s, v in zip(chunk.sentences, svecs, strict=True)])
         if ids:
             self.vectors.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32),
