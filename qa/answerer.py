@@ -12,7 +12,7 @@ import numpy as np
 from .errors import UserInputError
 from .models import Answer, Passage, Quote, Sentence
 from .retriever import Retriever
-from .text import stem, terms
+from .text import stem_bags, stems, terms
 
 ANAPHORA = frozenset("he she him her his hers they them their theirs it its this that these those "
                      "there then such".split())
@@ -39,7 +39,7 @@ def lexical_overlap(question_terms: set[str], sentence: str,
     """The (weighted) share of the question's words that the sentence contains."""
     if not question_terms:
         return 0.0
-    words = {stem(w) for w in terms(sentence)}
+    words = stem_bags([sentence])[0]
     if weights is None:
         return len(question_terms & words) / len(question_terms)
     total = sum(weights.get(t, 1.0) for t in question_terms)
@@ -48,7 +48,7 @@ def lexical_overlap(question_terms: set[str], sentence: str,
 
 def local_idf(question_terms: set[str], sentences: list[str]) -> dict[str, float]:
     """Rarer words among the candidate sentences weigh more: 'spokesman' beats 'SDF' in an SDF story."""
-    bags = [{stem(w) for w in terms(s)} for s in sentences]
+    bags = stem_bags(sentences)
     n = len(bags)
     return {t: math.log(1 + (n + 1) / (1 + sum(t in bag for bag in bags))) for t in question_terms}
 
@@ -112,7 +112,7 @@ class Answerer:
             vectors = self.retriever.sentence_vectors([p.id for p in passages])
         qvec = self.retriever.embed_query(question)
         cvec = self.retriever.embed_query(query) if query != question else None
-        qterms = {stem(w) for w in terms(query)}
+        qterms = set(stems(terms(query)))
         weights = local_idf(qterms, [s.text for p in passages for s in p.sentences])
         best: dict[tuple[str, int, int, int], Candidate] = {}
         for rank, passage in enumerate(passages):
@@ -123,6 +123,8 @@ class Answerer:
             if cvec is not None:
                 cos = (cos + svecs @ cvec) / 2
             for sentence, c in zip(passage.sentences, cos, strict=True):
+                if sentence.heading:  # a title names the topic; it never answers
+                    continue
                 score = float(c) + LEXICAL_WEIGHT * lexical_overlap(qterms, sentence.text, weights) \
                     + RANK_WEIGHT / (rank + 1)
                 key = (passage.source, sentence.page, sentence.start, sentence.end)
@@ -156,7 +158,7 @@ def with_antecedent(sentence: Sentence, passage: Passage) -> int:
     if not PRONOUN_START.match(sentence.text):
         return sentence.start
     before = [s for s in passage.sentences if s.page == sentence.page and s.end <= sentence.start]
-    if before and before[-1].start >= passage.start:
+    if before and before[-1].start >= passage.start and not before[-1].heading:
         return before[-1].start
     return sentence.start
 

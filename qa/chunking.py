@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable, Iterable, Sequence
 
 from .models import Chunk, Document, Sentence
 from .tokenizer import Tokenizer
@@ -34,38 +36,50 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in ABBREVIATIONS
 
 
+NEWLINE_RUN = re.compile(r"\n\s*")  # a line end and the blank space after it
+FOLLOWS_SENTENCE_END = re.compile(r"\s*" + STARTS_SENTENCE.pattern)
+
+
 def _line_breaks(text: str, start: int, end: int) -> list[int]:
-    """Split points at line ends that close a heading or list line (no final punctuation)."""
+    """Split points at line ends that close a heading or list line (no final punctuation).
+
+    One pass: each run of blank space is looked at once, so a page of many lines stays linear."""
     cuts = []
-    for match in re.finditer(r"\n", text[start:end]):
-        at = start + match.start()
-        before = text[start:at].rstrip()
-        after = text[at + 1:end].lstrip()
-        if not before or not after:
+    previous_end = start
+    for match in NEWLINE_RUN.finditer(text, start, end):
+        at, after = match.start(), match.end()
+        before = at - 1
+        while before >= previous_end and text[before].isspace():
+            before -= 1
+        previous_end = after
+        if before < start or after >= end:
             continue
-        if before[-1] not in ".,;:!?…\"'”’-–—(" and (STARTS_SENTENCE.match(after) or after[0] in "#*-•"):
+        if text[before] not in ".,;:!?…\"'”’-–—(" and (STARTS_SENTENCE.match(text, after, end)
+                                                       or text[after] in "#*-•"):
             cuts.append(at)
     return cuts
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text`, stripped, in order, covering all its words."""
-    cuts: list[int] = [0]
+def split_sentences(text: str, breaks: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text`, stripped, in order, covering all its words;
+    `breaks` are extra places where a sentence must end (the edges of headings).
+
+    Hand-written rather than a library splitter: those return sentence strings, not spans, and
+    re-finding each string in the page would be slow and wrong for repeated sentences."""
+    cuts: list[int] = [0, *breaks]
     for match in PARAGRAPH.finditer(text):
         cuts.append(match.start())
     for match in END.finditer(text):
         end = match.end()
-        following = text[end:].lstrip()
-        if not following or not STARTS_SENTENCE.match(following):
+        if not FOLLOWS_SENTENCE_END.match(text, end):
             continue
-        dot = match.start()
-        if text[match.start():match.end()].startswith(".") and match.end() - match.start() == 1 \
-                and _is_abbreviation(text, dot):
+        if match.end() - match.start() == 1 and text[match.start()] == "." \
+                and _is_abbreviation(text, match.start()):
             # "Gen. John" stays together; "in the U.S. The" is ambiguous: keep together too.
             continue
         cuts.append(end)
     cuts.append(len(text))
-    cuts = sorted(set(cuts))
+    cuts = sorted({c for c in cuts if 0 <= c <= len(text)})
     pieces: list[int] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         pieces.append(a)
@@ -106,11 +120,24 @@ def _split_long(text: str, start: int, end: int, tokenizer: Tokenizer, limit: in
     return pieces or [(start, end)]
 
 
+def _in_spans(spans: Sequence[tuple[int, int]]) -> Callable[[int, int], bool]:
+    """A test for 'a:b lies inside one of `spans`' (sorted, not overlapping), in log time."""
+    starts = [a for a, _ in spans]
+
+    def inside(a: int, b: int) -> bool:
+        i = bisect.bisect_right(starts, a) - 1
+        return i >= 0 and b <= spans[i][1]
+    return inside
+
+
 def chunk_page(page: int, text: str, tokenizer: Tokenizer, *, target_tokens: int = 200,
-               overlap_tokens: int = 40) -> list[Chunk]:
-    """Greedy sentence packing up to `target_tokens`; neighbours share up to `overlap_tokens`."""
+               overlap_tokens: int = 40, headings: Sequence[tuple[int, int]] = ()) -> list[Chunk]:
+    """Greedy sentence packing up to `target_tokens`; neighbours share up to `overlap_tokens`.
+    Each span of `headings` becomes sentences of its own, flagged so they are never quoted."""
     limit = min(target_tokens, tokenizer.max_tokens)
-    spans = split_sentences(text)
+    headings = sorted(headings)
+    is_heading = _in_spans(headings)
+    spans = split_sentences(text, [x for span in headings for x in span])
     if not spans:
         return []
     counts = tokenizer.count([text[a:b] for a, b in spans])
@@ -138,7 +165,8 @@ def chunk_page(page: int, text: str, tokenizer: Tokenizer, *, target_tokens: int
             chunk_text = text[group[0][0]:group[-1][1]]
             tokens = tokenizer.count([chunk_text])[0]
         chunks.append(Chunk(page=page, start=group[0][0], end=group[-1][1], text=chunk_text,
-                            sentences=tuple(Sentence(page, a, b, text[a:b]) for a, b, _ in group),
+                            sentences=tuple(Sentence(page, a, b, text[a:b], is_heading(a, b))
+                                             for a, b, _ in group),
                             tokens=tokens))
         if j >= len(sentences):
             break
@@ -156,5 +184,5 @@ def chunk_document(document: Document, tokenizer: Tokenizer, *, target_tokens: i
     chunks: list[Chunk] = []
     for page in document.pages:
         chunks.extend(chunk_page(page.number, page.text, tokenizer, target_tokens=target_tokens,
-                                 overlap_tokens=overlap_tokens))
+                                 overlap_tokens=overlap_tokens, headings=page.headings))
     return chunks

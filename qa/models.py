@@ -8,10 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a document's text; text files and HTML have a single page 1."""
+    """One page of a document's text; text files and HTML have a single page 1.
+
+    `headings` are the spans of text[start:end] the format marks as headings (Markdown '#', HTML
+    <h1>): they become sentences of their own that are searched but never quoted as an answer."""
 
     number: int
     text: str
+    headings: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,13 @@ class Document:
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence with its exact place: `page_text[start:end] == text`."""
+    """A sentence with its exact place: `page_text[start:end] == text`; a heading is never quoted."""
 
     page: int
     start: int
     end: int
     text: str
+    heading: bool = False
 
 
 @dataclass(frozen=True)

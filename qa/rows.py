@@ -16,8 +16,9 @@ import numpy as np
 from .errors import IndexCorrupt
 from .models import Sentence
 from .planning import Known
+from .text import FTS_TOKENIZE
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     kind TEXT NOT NULL, sha256 TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL,
@@ -35,10 +36,10 @@ CREATE TABLE IF NOT EXISTS sentences (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
     page INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL, vector BLOB NOT NULL);
+    text TEXT NOT NULL, vector BLOB NOT NULL, heading INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+    text, content='chunks', content_rowid='id', tokenize='{FTS_TOKENIZE}');
 """
 REQUIRED_TABLES = {"documents", "pages", "chunks", "sentences", "chunks_fts"}
 
@@ -129,10 +130,10 @@ class Rows:
         """chunk id -> its sentences in reading order."""
         out: dict[int, list[Sentence]] = {}
         if ids:
-            for cid, page, start, end, text in self.db.execute(
-                    f'SELECT chunk_id, page, start, "end", text FROM sentences '
+            for cid, page, start, end, text, heading in self.db.execute(
+                    f'SELECT chunk_id, page, start, "end", text, heading FROM sentences '
                     f"WHERE chunk_id IN ({_marks(ids)}) ORDER BY chunk_id, start", ids):
-                out.setdefault(cid, []).append(Sentence(page, start, end, text))
+                out.setdefault(cid, []).append(Sentence(page, start, end, text, bool(heading)))
         return out
 
     def sentence_vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
@@ -197,8 +198,9 @@ class RowWriter(Rows):
             ids.append(chunk_id)
             self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (chunk_id, chunk.text))
             self.db.executemany(
-                'INSERT INTO sentences(chunk_id, page, start, "end", text, vector) VALUES (?,?,?,?,?,?)',
-                [(chunk_id, s.page, s.start, s.end, s.text, v.astype(np.float16).tobytes())
+                'INSERT INTO sentences(chunk_id, page, start, "end", text, vector, heading) '
+                "VALUES (?,?,?,?,?,?,?)",
+                [(chunk_id, s.page, s.start, s.end, s.text, v.astype(np.float16).tobytes(), s.heading)
                  for s, v in zip(chunk.sentences, svecs, strict=True)])
         return ids
 

@@ -39,7 +39,7 @@ from .vectors import (  # noqa: F401 - re-exported for scripts and benchmarks
     write_vectors,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentences.heading
 MANIFEST = "manifest.json"
 SQLITE = "docqa.sqlite"
 VECTORS = "vectors.faiss"

@@ -10,8 +10,9 @@ def _escape(text: str) -> str:
 
 
 def make_pdf(path: Path, pages: list[str], encrypt_password: str | None = None,
-             text_layer: bool = True) -> Path:
-    """Write `pages` (lines split on newlines) as a Helvetica PDF; optionally encrypt it with pypdf."""
+             text_layer: bool = True, algorithm: str = "AES-128") -> Path:
+    """Write `pages` (lines split on newlines) as a Helvetica PDF in WinAnsi (Windows-1252) encoding;
+    optionally encrypt it with pypdf (`algorithm`: RC4-40, RC4-128, AES-128, AES-256)."""
     objects: list[bytes] = []
     kids = []
     n_pages = len(pages)
@@ -23,7 +24,7 @@ def make_pdf(path: Path, pages: list[str], encrypt_password: str | None = None,
             lines = ["BT /F1 11 Tf 72 720 Td 14 TL"]
             lines += [f"({_escape(line)}) Tj T*" for line in text.split("\n")]
             lines.append("ET")
-            stream = "\n".join(lines).encode("latin-1", errors="replace")
+            stream = "\n".join(lines).encode("cp1252", errors="replace")
         else:
             stream = b"0 0 1 rg 72 600 200 100 re f"
         objects.append(
@@ -49,7 +50,7 @@ def make_pdf(path: Path, pages: list[str], encrypt_password: str | None = None,
         from pypdf import PdfReader, PdfWriter
 
         writer = PdfWriter(clone_from=PdfReader(str(path)))
-        writer.encrypt(user_password=encrypt_password, owner_password="owner", algorithm="AES-128")
+        writer.encrypt(user_password=encrypt_password, owner_password="owner", algorithm=algorithm)
         with open(path, "wb") as handle:
             writer.write(handle)
     return path
