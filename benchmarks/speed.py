@@ -1,8 +1,10 @@
 """Speed, memory and scale of docqa, with side-by-side ratios measured in one run.
 
-    python benchmarks/speed.py [--sizes 1000,10000,100000] [--big] [--docs 300]
+    python benchmarks/speed.py [--sizes 1000,10000,100000] [--big] [--paragraphs 600] [--repeats 3]
 
-Indexing and cold-start figures run the real CLI as new processes. The 10k/100k (and 1M with
+Indexing and cold-start figures run the real CLI as new processes. Indexing: the first 600 SQuAD
+paragraphs, one document each; `qa index build` and a plain sentence-transformers process encoding
+the same paragraphs run alternately, so a loaded machine slows both alike; the figure is their ratio. The 10k/100k (and 1M with
 --big) latency figures fill the store with chunks whose vectors are real vectors of the sample
 plus small noise (embedding 100k chunks for real takes half an hour on 2 cores); the figures say so.
 """
@@ -74,14 +76,23 @@ def current_db(index: Path) -> Path:
 
 
 ST_SCRIPT = """
-import sqlite3, sys, time
-t0 = time.perf_counter()
+import pathlib, sys
 from sentence_transformers import SentenceTransformer
-texts = [r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT text FROM chunks ORDER BY id")]
+texts = [p.read_text() for p in sorted(pathlib.Path(sys.argv[1]).glob("*.txt"))]
 model = SentenceTransformer(sys.argv[2], device="cpu")
 model.encode(texts, batch_size=32, normalize_embeddings=True)
-print(len(texts), time.perf_counter() - t0)
+print(len(texts))
 """
+
+
+def squad_paragraphs(folder: Path, n: int) -> int:
+    """The first `n` SQuAD paragraphs, one text file each, as the product's users would index them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paragraphs = [(article["title"], i, para["context"]) for article in json.loads(SQUAD.read_text())["data"]
+                  for i, para in enumerate(article["paragraphs"])][:n]
+    for title, i, text in paragraphs:
+        (folder / f"{title}-{i:03d}.txt").write_text(text)
+    return len(paragraphs)
 
 SERVE_SCRIPT = """
 import sys
@@ -178,9 +189,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--big", action="store_true", help="also 1,000,000 chunks")
-    parser.add_argument("--docs", type=int, default=300, help="documents in the indexing comparison")
+    parser.add_argument("--paragraphs", type=int, default=600, help="SQuAD paragraphs in the indexing comparison")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating build / sentence-transformers pairs")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
+    sizes = [int(s) for s in args.sizes.split(",") if s] + ([1_000_000] if args.big else [])
     sentences, questions = sentence_pool()
     random.Random(1).shuffle(questions)
     from qa.tokenizer import resolve_model_dir
@@ -193,17 +205,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         docs = tmp / "docs"
-        write_corpus(docs, args.docs, sentences)
+        if SQUAD.exists():
+            n_docs = squad_paragraphs(docs, args.paragraphs)
+        else:
+            n_docs = args.paragraphs // 2
+            write_corpus(docs, n_docs, sentences)
         real = tmp / "real"
         qa_cmd = [sys.executable, "-m", "qa"]
-        build_s, build_rss, _ = timed([*qa_cmd, "index", "build", str(docs), "--index", str(real)])
+        timed([*qa_cmd, "index", "build", str(docs), "--index", str(tmp / "warm")])  # ONNX export, disk cache
+        builds, plains, ratios = [], [], []
+        for n in range(args.repeats):  # alternate, so load from other processes hits both alike
+            build_s, build_rss, _ = timed([*qa_cmd, "index", "build", str(docs), "--index", str(tmp / f"b{n}")])
+            st_s, st_rss, _ = timed([sys.executable, "-c", ST_SCRIPT, str(docs), model_dir])
+            builds.append(build_s)
+            plains.append(st_s)
+            ratios.append(st_s / build_s)
+        (tmp / "b0").rename(real)
         chunks = sqlite3.connect(current_db(real)).execute("SELECT count(*) FROM chunks").fetchone()[0]
-        st_s, st_rss, _ = timed([sys.executable, "-c", ST_SCRIPT, str(current_db(real)), model_dir])
+        build_s, st_s, ratio = (statistics.median(v) for v in (builds, plains, ratios))
         results["indexing"] = (
-            f"{args.docs} documents, {chunks} chunks: qa index build {build_s:.1f} s "
-            f"({chunks / build_s:.1f} chunks/s, peak RSS {build_rss:.0f} MB); new process with "
-            f"sentence-transformers encode {st_s:.1f} s ({chunks / st_s:.1f} chunks/s, peak RSS "
-            f"{st_rss:.0f} MB); qa takes {build_s / st_s:.2f} of its time (target <= {1 / 1.7:.2f})")
+            f"{n_docs} documents, {chunks} chunks: qa index build {build_s:.1f} s "
+            f"({n_docs / build_s:.1f} documents/s, peak RSS {build_rss:.0f} MB); new process with "
+            f"sentence-transformers encoding the same {n_docs} texts {st_s:.1f} s (peak RSS {st_rss:.0f} MB); "
+            f"build ratio (sentence-transformers time / qa time) {ratio:.2f} (target >= 1.7; median of "
+            f"{args.repeats} alternating pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
         print(results["indexing"], flush=True)
 
         seeds = tmp / "seeds-index"
@@ -211,7 +236,7 @@ def main() -> None:
         ask = [timed([*qa_cmd, "ask", "How many IS fighters were held in the prison?", "--index",
                       str(seeds)])[0] for _ in range(5)]
         helps = [timed([*qa_cmd, "--help"])[0] for _ in range(5)]
-        results["cold start"] = (f"qa ask {statistics.median(ask):.2f} s (target <= 2.5), "
+        results["cold start"] = (f"qa ask {statistics.median(ask):.2f} s (target <= 0.5), "
                                  f"qa --help {statistics.median(helps):.2f} s (target <= 0.5), median of 5")
         print(results["cold start"], flush=True)
 

@@ -133,7 +133,11 @@ def _in_spans(spans: Sequence[tuple[int, int]]) -> Callable[[int, int], bool]:
 def chunk_page(page: int, text: str, tokenizer: Tokenizer, *, target_tokens: int = 200,
                overlap_tokens: int = 40, headings: Sequence[tuple[int, int]] = ()) -> list[Chunk]:
     """Greedy sentence packing up to `target_tokens`; neighbours share up to `overlap_tokens`.
-    Each span of `headings` becomes sentences of its own, flagged so they are never quoted."""
+    Each span of `headings` becomes sentences of its own, flagged so they are never quoted.
+
+    A page within `target_tokens + overlap_tokens` (and the window) stays one chunk: cut in two, its
+    halves would share most of their sentences, and every extra chunk costs a model pass.
+    """
     limit = min(target_tokens, tokenizer.max_tokens)
     headings = sorted(headings)
     is_heading = _in_spans(headings)
@@ -141,6 +145,14 @@ def chunk_page(page: int, text: str, tokenizer: Tokenizer, *, target_tokens: int
     if not spans:
         return []
     counts = tokenizer.count([text[a:b] for a, b in spans])
+    whole = min(target_tokens + overlap_tokens, tokenizer.max_tokens)
+    if sum(counts) <= whole:
+        start, end = spans[0][0], spans[-1][1]
+        tokens = tokenizer.count([text[start:end]])[0]
+        if tokens <= whole:
+            return [Chunk(page=page, start=start, end=end, text=text[start:end],
+                          sentences=tuple(Sentence(page, a, b, text[a:b], is_heading(a, b))
+                                          for a, b in spans), tokens=tokens)]
     sentences: list[tuple[int, int, int]] = []
     for (a, b), n in zip(spans, counts, strict=True):
         if n <= limit:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
+import subprocess
+import sys
 import threading
 import warnings
 from abc import ABC, abstractmethod
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .config import env, resolve_model
-from .errors import ModelNotFound, UserInputError
+from .errors import ModelNotFound, OnnxExportError, UserInputError
 from .tokenizer import Tokenizer, load_tokenizer, resolve_model_dir
 
 Step = Callable[[int], None]
@@ -99,6 +100,8 @@ class OnnxEmbedder(Embedder):
         self.tokenizer = load_tokenizer(name)
         self.dim = _dimension(model_dir)
         onnx_file = export_onnx(model_dir)
+        if hasattr(ort, "disable_telemetry_events"):
+            ort.disable_telemetry_events()  # no usage events, no look-ups: documents stay private
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(env("QA_THREADS", str(os.cpu_count() or 1)) or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -131,7 +134,6 @@ class TorchEmbedder(Embedder):
     backend = "torch"
 
     def __init__(self, name: str, model_dir: Path) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
@@ -141,7 +143,7 @@ class TorchEmbedder(Embedder):
 
         self.name, self.model_dir = name, model_dir
         try:
-            self.model = SentenceTransformer(str(model_dir), device="cpu")
+            self.model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         except Exception as exc:
             raise ModelNotFound(f"Cannot load the model at {model_dir}: {exc}") from exc
         self.tokenizer = load_tokenizer(name)
@@ -196,16 +198,25 @@ def cache_dir() -> Path:
     return Path(env("QA_CACHE_DIR") or Path.home() / ".cache" / "docqa").expanduser()
 
 
-def export_onnx(model_dir: Path) -> Path:
-    """Export the model to int8 ONNX once and cache it; later runs only read the cached file."""
+# Part of the cache key: changing how the model is exported, fused or quantised must re-export it.
+ONNX_RECIPE = "opset17-eager-bertfused-int8-per-channel"
+
+
+def onnx_cache_file(model_dir: Path) -> Path:
+    """Where the int8 export of `model_dir` is cached, keyed by its weights file and `ONNX_RECIPE`."""
     weights = next((model_dir / n for n in ("model.safetensors", "pytorch_model.bin")
                     if (model_dir / n).exists()), None)
     if weights is None:
         raise ModelNotFound(f"No weights in {model_dir}.")
     stat = weights.stat()
-    key = hashlib.sha256(f"{model_dir.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|1".encode()).hexdigest()[:16]
-    folder = cache_dir() / "onnx" / key
-    target = folder / "model-int8.onnx"
+    key = hashlib.sha256(f"{model_dir.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ONNX_RECIPE}".encode()).hexdigest()[:16]
+    return cache_dir() / "onnx" / key / "model-int8.onnx"
+
+
+def export_onnx(model_dir: Path) -> Path:
+    """Export the model to int8 ONNX once and cache it; later runs only read the cached file."""
+    target = onnx_cache_file(model_dir)
+    folder = target.parent
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
@@ -219,43 +230,61 @@ def export_onnx(model_dir: Path) -> Path:
 
 
 def _export(model_dir: Path, folder: Path, target: Path) -> None:
+    """Run the export in a child process: torch's exporter and the quantiser print warnings and
+    configure the root logger, and that must not leak into the caller's process."""
+    root = str(Path(__file__).resolve().parent.parent)
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from qa.embedding import _export_here; _export_here(*sys.argv[2:])"
+    result = subprocess.run([sys.executable, "-c", code, root, str(model_dir), str(folder), str(target)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise OnnxExportError(f"Exporting {model_dir} to ONNX failed: {lines[-1] if lines else result.returncode}")
+
+
+def _export_here(model_dir_arg: str, folder_arg: str, target_arg: str) -> None:
+    """torch -> ONNX (eager attention, whose graph onnxruntime's BERT fusions recognise) -> fused
+    attention, LayerNorm and GELU -> int8 weights per channel (per tensor loses too much: cosine 0.95)."""
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoConfig, AutoModel
+
+    model_dir, folder, target = Path(model_dir_arg), Path(folder_arg), Path(target_arg)
 
     class Wrapped(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.inner = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+            self.inner = AutoModel.from_pretrained(str(model_dir), local_files_only=True,
+                                                   attn_implementation="eager")
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
     model = Wrapped().eval()
+    config = AutoConfig.from_pretrained(str(model_dir), local_files_only=True)
     sample = torch.ones((1, 8), dtype=torch.int64)
     plain = folder / f"model-fp32.{os.getpid()}.onnx"
+    fused = folder / f"model-fused.{os.getpid()}.onnx"
     quantised = folder / f"model-int8.{os.getpid()}.onnx"
     axes = {0: "batch", 1: "sequence"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's notes are for its own developers
+    try:
         torch.onnx.export(model, (sample, sample, torch.zeros_like(sample)), str(plain),
                           input_names=["input_ids", "attention_mask", "token_type_ids"],
                           output_names=["last_hidden_state"],
                           dynamic_axes={"input_ids": axes, "attention_mask": axes,
                                         "token_type_ids": axes, "last_hidden_state": axes},
                           opset_version=17, dynamo=False)
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantiser logs advice meant for its developers
-    try:
-        quantize_dynamic(str(plain), str(quantised), per_channel=True, weight_type=QuantType.QInt8)
+        optimised = optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
+                                   hidden_size=config.hidden_size)
+        optimised.save_model_to_file(str(fused))
+        quantize_dynamic(str(fused), str(quantised), per_channel=True, weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        os.replace(quantised, target)
     finally:
-        root.setLevel(level)
-    os.replace(quantised, target)
-    plain.unlink(missing_ok=True)
-    for extra in folder.glob("*.onnx.data"):
-        extra.unlink(missing_ok=True)
+        for extra in (plain, fused, quantised, *folder.glob("*.onnx.data")):
+            extra.unlink(missing_ok=True)
 
 
 _CACHE: dict[tuple[str, str], Embedder] = {}
@@ -276,9 +305,12 @@ def load_embedder(model: str | None = None, *, backend: str = "auto") -> Embedde
                 embedder: Embedder = OnnxEmbedder(name, model_dir)
             except ModelNotFound:
                 raise
-            except Exception:
+            except Exception as exc:
                 if backend == "onnx":
                     raise
+                warnings.warn(f"The ONNX runtime cannot run {name} ({type(exc).__name__}: {exc}); embedding "
+                              "with torch instead, about half as fast and with slightly different vectors.",
+                              RuntimeWarning, stacklevel=2)
                 embedder = TorchEmbedder(name, model_dir)
         else:
             embedder = TorchEmbedder(name, model_dir)

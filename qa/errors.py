@@ -31,3 +31,7 @@ class ModelNotFound(QAError):
 
 class UserInputError(QAError):
     "A question, path or option given by the person is not usable."
+
+
+class OnnxExportError(QAError):
+    "The embedding model could not be exported to ONNX; the message names the cause."

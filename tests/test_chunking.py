@@ -94,7 +94,7 @@ def check_properties(text: str) -> None:
     in_chunks = set()
     for chunk in chunks:
         assert TOKENIZER.count([chunk.text])[0] <= TOKENIZER.max_tokens
-        assert chunk.tokens <= 60 or len(chunk.sentences) == 1
+        assert chunk.tokens <= 60 or len(chunk.sentences) == 1 or len(chunks) == 1 and chunk.tokens <= 75
         for s in chunk.sentences:
             assert text[s.start:s.end] == s.text
             in_chunks.add((s.start, s.end))
@@ -118,3 +118,15 @@ def test_english_like_text(text: str) -> None:
 @given(st.text(alphabet=string.ascii_letters + " ", min_size=500, max_size=3000))
 def test_no_punctuation_at_all(text: str) -> None:
     check_properties(text)
+
+
+def test_page_that_fits_target_and_overlap_is_one_chunk() -> None:
+    sentence = "The harbor council met on Tuesday to discuss the new ferry timetable for the winter."
+    text = " ".join([sentence] * 13)  # about 220 tokens: over the 200 target, within 200 + 40
+    tokens = TOKENIZER.count([text])[0]
+    assert 200 < tokens <= 240
+    chunks = chunk_page(1, text, TOKENIZER, target_tokens=200, overlap_tokens=40)
+    assert len(chunks) == 1 and chunks[0].text == text and chunks[0].tokens == tokens
+    assert len(chunks[0].sentences) == 13
+    longer = " ".join([sentence] * 16)
+    assert len(chunk_page(1, longer, TOKENIZER, target_tokens=200, overlap_tokens=40)) == 2

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import warnings
+
 import numpy as np
 import pytest
 
+from qa import embedding
 from qa.embedding import export_onnx, load_embedder
-from qa.errors import ModelNotFound
+from qa.errors import ModelNotFound, OnnxExportError
 from qa.tokenizer import resolve_model_dir
 
 SENTENCES = [
@@ -80,3 +84,30 @@ def test_unknown_model_is_a_clear_error(tmp_path) -> None:
         load_embedder("someone/not-a-local-model")
     with pytest.raises(ModelNotFound):
         load_embedder(str(tmp_path))
+
+
+def test_onnx_failure_falls_back_to_torch_with_one_warning_naming_the_cause(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(embedding, "_CACHE", {})
+    cached = embedding.onnx_cache_file(resolve_model_dir("all-MiniLM-L6-v2"))
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not an ONNX model")  # e.g. a disk that filled up mid-write
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        embedder = load_embedder()
+    assert embedder.backend == "torch"
+    about_onnx = [str(w.message) for w in caught if "ONNX" in str(w.message)]
+    assert len(about_onnx) == 1, about_onnx
+    assert about_onnx[0].startswith("The ONNX runtime cannot run all-MiniLM-L6-v2 (")
+    assert "INVALID_PROTOBUF" in about_onnx[0] and str(cached) in about_onnx[0]
+    assert "embedding with torch instead" in about_onnx[0]
+
+
+def test_failed_export_names_its_cause(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    model_dir = tmp_path / "model"
+    shutil.copytree(resolve_model_dir("all-MiniLM-L6-v2"), model_dir)
+    (model_dir / "model.safetensors").write_bytes(b"truncated")
+    with pytest.raises(OnnxExportError, match=r"Exporting .*model to ONNX failed: .*(safetensors|header)"):
+        export_onnx(model_dir)
+    assert not list((tmp_path / "cache").rglob("*.onnx"))
