@@ -1,200 +1,215 @@
-"""Answer quality on public QA data (SQuAD v1.1 dev part): retrieval recall, quote accuracy, abstention.
+"""Answer quality and latency on SQuAD articles that nothing was trained or tuned on.
 
-    python benchmarks/quality.py [--limit N] [--data PATH] [--calibrate]
+    python benchmarks/quality.py [--limit N] [--latency N] [--batch N]
 
-Every paragraph is one document of one corpus; 10% of the paragraphs (fixed seed) are held out,
-and their questions whose gold answers appear in no indexed paragraph must be abstained on.
-The same table is printed for docqa's pipeline and two reference baselines, run in this process.
+The reporting articles (training/squad.py: REPORT) are indexed one paragraph per document, with 10%
+of the paragraphs left out (fixed seed). docqa with its trained reader and with today's heuristic
+scorer (`--reader off`) answer the same questions in the same run:
+- answerable questions (their paragraph is indexed): passage recall@5, quote@1, quote@3, short
+  answer F1 (SQuAD token F1 against the gold answers; 0 when it abstains);
+- left-out questions (their paragraph is not indexed and no indexed text holds the answer): how
+  many it abstains on, and the share of all its abstentions that are right;
+- SQuAD 2.0's adversarial unanswerable questions mixed half and half with answerable ones.
+Then latency: warm answers in-process, a cold `qa ask` process, and `qa ask --json --batch`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import collections
 import random
+import re
+import statistics
+import string
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "squad-dev-v1.1-part.json"
+
+from training import squad  # noqa: E402
+
+TARGETS = {"quote@1": 0.85, "recall@5": 0.95, "left-out abstain": 0.60, "left-out precision": 0.70,
+           "adversarial abstain": 0.50, "adversarial precision": 0.70, "mix quote@1": 0.80,
+           "short F1": 0.60}
 
 
-def norm(text: str) -> str:
-    return " ".join(text.lower().split())
+def normalise_answer(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return text.split()
 
 
-def contains(text: str, answers: list[str]) -> bool:
-    text = norm(text)
-    return any(norm(a) in text for a in answers)
+def token_f1(prediction: str, golds: list[str]) -> float:
+    """SQuAD's token F1, the best over the gold answers."""
+    best = 0.0
+    pred = normalise_answer(prediction)
+    for gold in golds:
+        ref = normalise_answer(gold)
+        common = sum((collections.Counter(pred) & collections.Counter(ref)).values())
+        if common:
+            p, r = common / len(pred), common / len(ref)
+            best = max(best, 2 * p * r / (p + r))
+    return best
 
 
 @dataclass
-class Question:
-    text: str
-    answers: list[str]
-    answerable: bool
+class Tally:
+    answerable: list[dict] = field(default_factory=list)
+    left_out: list[bool] = field(default_factory=list)
+    adversarial: list[bool] = field(default_factory=list)
+
+    def figures(self, mix_seed: int = 5) -> dict[str, float]:
+        a = self.answerable
+        n = max(1, len(a))
+        wrong_abstain = sum(r["abstained"] for r in a)
+        out = {"recall@5": sum(r["recall@5"] for r in a) / n,
+               "quote@1": sum(r["quote@1"] for r in a) / n,
+               "quote@3": sum(r["quote@3"] for r in a) / n,
+               "short F1": sum(r["f1"] for r in a) / n,
+               "answered": 1 - wrong_abstain / n}
+        right = sum(self.left_out)
+        out["left-out abstain"] = right / max(1, len(self.left_out))
+        out["left-out precision"] = right / max(1, right + wrong_abstain)
+        # SQuAD 2.0's adversarial questions, half and half with as many answerable ones.
+        rng = random.Random(mix_seed)
+        m = min(len(self.adversarial), len(a))
+        mixed = rng.sample(a, m)
+        adv = rng.sample(self.adversarial, m)
+        right = sum(adv)
+        wrong = sum(r["abstained"] for r in mixed)
+        out["adversarial abstain"] = right / max(1, m)
+        out["adversarial precision"] = right / max(1, right + wrong)
+        out["mix quote@1"] = sum(r["quote@1"] for r in mixed) / max(1, m)
+        return out
 
 
-def load_corpus(data: Path, folder: Path, limit: int | None, seed: int = 13) -> list[Question]:
-    squad = json.loads(data.read_text())["data"]
-    paragraphs = []
-    for article in squad:
-        for n, para in enumerate(article["paragraphs"]):
-            paragraphs.append((f"{article['title']}-{n:03d}.txt", para))
-    rng = random.Random(seed)
-    held = set(rng.sample(range(len(paragraphs)), len(paragraphs) // 10))
-    indexed_text = []
-    for i, (name, para) in enumerate(paragraphs):
-        if i not in held:
-            (folder / name).write_text(para["context"], encoding="utf-8")
-            indexed_text.append(norm(para["context"]))
-    corpus = "\n".join(indexed_text)
-    questions = []
-    for i, (_, para) in enumerate(paragraphs):
-        for qa in para["qas"]:
-            answers = [a["text"] for a in qa["answers"]]
-            if i in held:
-                if not any(norm(a) in corpus for a in answers):
-                    questions.append(Question(qa["question"], answers, False))
-            else:
-                questions.append(Question(qa["question"], answers, True))
-    rng.shuffle(questions)
-    if limit:
-        answerable = [q for q in questions if q.answerable][:limit]
-        unanswerable = [q for q in questions if not q.answerable][: max(1, limit // 8)]
-        questions = answerable + unanswerable
-    return questions
-
-
-def evaluate(name: str, questions: list[Question], ask) -> dict[str, float]:
-    """`ask(question) -> (passage_texts, quote_texts, abstained, best_score)`."""
-    r1 = r5 = q1 = q3 = 0
-    answerable = [q for q in questions if q.answerable]
-    unanswerable = [q for q in questions if not q.answerable]
-    abstained_right = abstained_wrong = 0
-    scores: list[tuple[float, bool]] = []
+def run(answerer, items: list[tuple[str, squad.Item]]) -> tuple[Tally, float]:
+    tally = Tally()
     started = time.perf_counter()
-    for q in questions:
-        passages, quotes, abstained, best = ask(q.text)
-        scores.append((best, q.answerable))
-        if q.answerable:
-            r1 += bool(passages[:1]) and contains(passages[0], q.answers)
-            r5 += any(contains(p, q.answers) for p in passages[:5])
-            q1 += bool(quotes[:1]) and contains(quotes[0], q.answers)
-            q3 += any(contains(t, q.answers) for t in quotes[:3])
-            abstained_wrong += abstained
+    for kind, item in items:
+        answer = answerer.ask(item.question)
+        if kind == "answerable":
+            golds = [a for a, _ in item.answers]
+            quotes = [q.text for q in answer.quotes]
+            short = answer.short_answer.text if answer.short_answer else (quotes[0] if quotes else "")
+            tally.answerable.append({
+                "recall@5": any(squad.contains(p.text, golds) for p in answer.passages[:5]),
+                "quote@1": bool(quotes) and squad.contains(quotes[0], golds),
+                "quote@3": any(squad.contains(q, golds) for q in quotes[:3]),
+                "f1": 0.0 if answer.abstained else token_f1(short, golds),
+                "abstained": answer.abstained})
+        elif kind == "left-out":
+            tally.left_out.append(answer.abstained)
         else:
-            abstained_right += abstained
-    seconds = time.perf_counter() - started
-    n = max(len(answerable), 1)
-    precision = abstained_right / max(abstained_right + abstained_wrong, 1)
-    recall = abstained_right / max(len(unanswerable), 1)
-    return {"name": name, "recall@1": r1 / n, "recall@5": r5 / n, "quote@1": q1 / n, "quote@3": q3 / n,
-            "abstain_p": precision, "abstain_r": recall, "q/s": len(questions) / seconds,
-            "_scores": scores}
+            tally.adversarial.append(answer.abstained)
+    return tally, time.perf_counter() - started
 
 
-def print_table(rows: list[dict]) -> None:
-    cols = ["recall@1", "recall@5", "quote@1", "quote@3", "abstain_p", "abstain_r", "q/s"]
-    print(f"{'pipeline':34s}" + "".join(f"{c:>11s}" for c in cols))
-    for row in rows:
-        print(f"{row['name']:34s}" + "".join(f"{row[c]:11.3f}" if c != "q/s" else f"{row[c]:11.1f}"
-                                             for c in cols))
+def questions(paragraphs: dict[str, str], items: list[squad.Item], held: set[str],
+              limit: int | None) -> list[tuple[str, squad.Item]]:
+    indexed = squad.norm(" \n ".join(t for n, t in paragraphs.items() if n not in held))
+    out = []
+    for item in items:
+        if not item.answerable:
+            if item.document not in held:
+                out.append(("adversarial", item))
+        elif item.document in held:
+            if not squad.contains(indexed, [a for a, _ in item.answers]):
+                out.append(("left-out", item))
+        else:
+            out.append(("answerable", item))
+    random.Random(11).shuffle(out)
+    if limit:
+        by_kind: dict[str, list] = collections.defaultdict(list)
+        for kind, item in out:
+            by_kind[kind].append((kind, item))
+        out = [x for kind in by_kind for x in by_kind[kind][:limit]]
+    return out
 
 
-def abstention_at(scores: list[tuple[float, bool]], t: float) -> tuple[float, float, float]:
-    """Abstention precision, recall, and the share of answerable questions still answered, at t."""
-    right = sum(1 for s, a in scores if s < t and not a)
-    wrong = sum(1 for s, a in scores if s < t and a)
-    total = sum(1 for _, a in scores if not a)
-    answerable = sum(1 for _, a in scores if a)
-    return right / max(right + wrong, 1), right / max(total, 1), 1 - wrong / max(answerable, 1)
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def calibrate(scores: list[tuple[float, bool]]) -> tuple[float, float]:
-    """The threshold that maximises F1 of abstention, and that F1."""
-    best = (0.0, -1.0)
-    for t in np.linspace(0.0, 1.2, 241):
-        right = sum(1 for s, a in scores if s < t and not a)
-        wrong = sum(1 for s, a in scores if s < t and a)
-        total = sum(1 for _, a in scores if not a)
-        if right + wrong == 0 or total == 0:
-            continue
-        p, r = right / (right + wrong), right / total
-        f1 = 2 * p * r / (p + r) if p + r else 0
-        if f1 > best[1]:
-            best = (float(t), f1)
-    return best
+def latency(answerer, texts: list[str]) -> tuple[float, float]:
+    answerer.ask(texts[0])
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        answerer.ask(text)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), percentile(times, 0.95)
+
+
+def cli_seconds(args: list[str], stdin: str | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "qa", *args], input=stdin, text=True, check=True,
+                   capture_output=True, cwd=ROOT)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--limit", type=int, default=None, help="answerable questions to ask")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--limit", type=int, default=None, help="questions of each kind")
+    parser.add_argument("--latency", type=int, default=100, help="questions timed one by one")
+    parser.add_argument("--batch", type=int, default=1000, help="questions in the batch run")
+    parser.add_argument("--split", default="report", choices=sorted(squad.SPLITS))
     args = parser.parse_args()
 
     from qa import Answerer, Index, Retriever
-    from qa.answerer import lexical_overlap
-    from qa.text import stem, terms
 
+    paragraphs, items = squad.load(args.split)
+    held = squad.hold_out(paragraphs)
+    asked = questions(paragraphs, items, held, args.limit)
+    counts = collections.Counter(kind for kind, _ in asked)
+    print(f"{args.split} articles: {', '.join(squad.SPLITS[args.split])}")
+    print(f"{len(paragraphs) - len(held)} paragraphs indexed, {len(held)} left out; questions: "
+          + ", ".join(f"{counts[k]} {k}" for k in ("answerable", "left-out", "adversarial")))
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "squad"
+        docs = Path(tmp) / "docs"
         docs.mkdir()
-        questions = load_corpus(args.data, docs, args.limit)
-        n_ans = sum(q.answerable for q in questions)
-        print(f"{len(list(docs.iterdir()))} documents, {n_ans} answerable and "
-              f"{len(questions) - n_ans} unanswerable questions")
-        started = time.perf_counter()
-        index = Index.build([docs], path=Path(tmp) / "index", backend=args.backend)
-        print(f"indexed {index.status()['chunks']} chunks in {time.perf_counter() - started:.1f} s")
+        for name, text in paragraphs.items():
+            if name not in held:
+                (docs / name).write_text(text, encoding="utf-8")
+        index_dir = Path(tmp) / "index"
+        index = Index.build([docs], path=index_dir)
+        retriever = Retriever(index)
+        pipelines = {"reader": Answerer(retriever, reader="on"),
+                     "heuristic (--reader off)": Answerer(retriever, reader="off")}
+        results = {}
+        for name, answerer in pipelines.items():
+            tally, seconds = run(answerer, asked)
+            results[name] = tally.figures()
+            print(f"{name}: {len(asked)} questions in {seconds:.0f} s", flush=True)
+        names = list(pipelines)
+        print(f"\n{'measure':24s}" + "".join(f"{n:>26s}" for n in names) + f"{'target':>10s}")
+        for key in results[names[0]]:
+            target = f"≥ {TARGETS[key]:.2f}" if key in TARGETS else ""
+            print(f"{key:24s}" + "".join(f"{results[n][key]:26.3f}" for n in names) + f"{target:>10s}")
 
-        rows = []
-        answerer = Answerer(Retriever(index))
-
-        def docqa(question: str):
-            answer = answerer.ask(question)
-            cands = answerer.rank_sentences(question, question, list(answer.passages))
-            best = cands[0].score if cands else 0.0
-            return [p.text for p in answer.passages], [q.text for q in answer.quotes], answer.abstained, best
-
-        rows.append(evaluate("docqa (hybrid + sentence scoring)", questions, docqa))
-
-        bm25 = Retriever(index, mode="bm25")
-
-        def bm25_only(question: str):
-            passages = bm25.search(question, 5)
-            qterms = {stem(w) for w in terms(question)}
-            sents = sorted((s for p in passages for s in p.sentences),
-                           key=lambda s: -lexical_overlap(qterms, s.text))
-            return [p.text for p in passages], [s.text for s in sents[:3]], False, 1.0
-
-        rows.append(evaluate("BM25 alone, top sentence by overlap", questions, bm25_only))
-        dense = Retriever(index, mode="dense")
-
-        def dense_only(question: str):
-            passages = dense.search(question, 5)
-            vecs = dense.sentence_vectors([p.id for p in passages])
-            q = dense.embed_query(question)
-            sents = [(float(v @ q), s.text) for p in passages for s, v in zip(p.sentences, vecs[p.id], strict=True)]
-            sents.sort(key=lambda x: -x[0])
-            return [p.text for p in passages], [t for _, t in sents[:3]], False, 1.0
-
-        rows.append(evaluate("dense alone, top sentence by cosine", questions, dense_only))
-        print_table(rows)
-        threshold, f1 = calibrate(rows[0]["_scores"])
-        print(f"\nabstention threshold maximising F1 on these questions: {threshold:.3f} (F1 {f1:.3f}); "
-              f"current setting {answerer.threshold:.3f}")
-        for t in sorted({threshold, answerer.threshold}):
-            p, r, kept = abstention_at(rows[0]["_scores"], t)
-            print(f"  at {t:.3f}: abstention precision {p:.3f}, recall {r:.3f}; answerable questions "
-                  f"still answered {kept:.3f}")
+        texts = [item.question for _, item in asked]
+        print(f"\nlatency, warm, in-process, {args.latency} questions (ms):")
+        for name, answerer in pipelines.items():
+            p50, p95 = latency(answerer, texts[: args.latency])
+            print(f"  {name:26s} p50 {p50:6.1f}  p95 {p95:6.1f}   (targets with the reader: 250 / 500)")
+        question = texts[0]
+        for reader in ("on", "off"):
+            cold = statistics.median(cli_seconds(["ask", "--index", str(index_dir), "--reader", reader,
+                                                  question]) for _ in range(3))
+            print(f"cold `qa ask --reader {reader}`: {cold:.2f} s (median of 3; target ≤ 1.5 s)")
+        batch = "\n".join((texts * (args.batch // max(1, len(texts)) + 1))[: args.batch]) + "\n"
+        for reader in ("on", "off"):
+            seconds = cli_seconds(["ask", "--index", str(index_dir), "--reader", reader, "--json",
+                                   "--batch", "-"], batch)
+            print(f"`qa ask --json --batch` of {args.batch} questions, reader {reader}: "
+                  f"{args.batch / seconds:.1f} questions/s (target ≥ 4)")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ _EXPORTS = {
     "Retriever": "qa.retriever", "Answerer": "qa.answerer",
     "Answer": "qa.models", "Quote": "qa.models", "Passage": "qa.models", "Document": "qa.models",
     "Page": "qa.models", "Sentence": "qa.models", "Chunk": "qa.models", "BuildReport": "qa.models",
-    "Skipped": "qa.models",
+    "Skipped": "qa.models", "ShortAnswer": "qa.models",
+    "Reader": "qa.reader", "Reading": "qa.reader", "load_reader": "qa.reader", "ReaderError": "qa.errors",
     "Settings": "qa.config", "load_settings": "qa.config",
     "QAError": "qa.errors", "IndexNotFound": "qa.errors", "IndexCorrupt": "qa.errors",
     "ModelMismatch": "qa.errors", "IndexLocked": "qa.errors", "DocumentError": "qa.errors",
@@ -45,12 +46,17 @@ __all__ = [
     "Passage",
     "QAError",
     "Quote",
+    "Reader",
+    "ReaderError",
+    "Reading",
     "Retriever",
     "Sentence",
     "Settings",
+    "ShortAnswer",
     "Skipped",
     "UserInputError",
     "load_embedder",
+    "load_reader",
     "load_settings",
 ]
 
@@ -66,6 +72,7 @@ if TYPE_CHECKING:
         ModelMismatch,
         ModelNotFound,
         QAError,
+        ReaderError,
         UserInputError,
     )
     from .index import DocumentInfo, Index
@@ -78,8 +85,10 @@ if TYPE_CHECKING:
         Passage,
         Quote,
         Sentence,
+        ShortAnswer,
         Skipped,
     )
+    from .reader import Reader, Reading, load_reader
     from .retriever import Retriever
 
 

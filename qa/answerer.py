@@ -1,16 +1,24 @@
-"""`Answerer.ask`: pick the sentences that answer, quote them verbatim with citations, or abstain."""
+"""`Answerer.ask`: pick the sentences that answer, quote them verbatim with citations, or abstain.
+
+Two scorers: the trained reader (default; qa/reader.py) re-reads the best sentences of the retrieved
+passages, and a calibrated decision model turns its outputs and the heuristic evidence into the
+probability that a sentence answers; `reader="off"` keeps the heuristic scorer alone (cosine of
+sentence vectors plus rarity-weighted word overlap), for comparison and as the fallback.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from .errors import UserInputError
-from .models import Answer, Passage, Quote, Sentence
+from .models import Answer, Passage, Quote, Sentence, ShortAnswer
+from .reader import Decision, Reader, Reading, load_reader
 from .retriever import Retriever
 from .text import stem_bags, stems, terms
 
@@ -21,11 +29,49 @@ RANK_WEIGHT = 0.03  # bonus for sentences of higher-ranked passages
 MARGIN = 0.2  # further quotes must score within this of the best one
 
 
+READER_MODES = ("on", "off")
+
+
 @dataclass(frozen=True)
 class Candidate:
+    """A sentence of a retrieved passage; `score` is the heuristic score, `probability` the
+    reader's calibrated one (None with the reader off)."""
+
     passage: int  # index into the passages
     sentence: Sentence
     score: float
+    reading: Reading | None = None
+    probability: float | None = None
+    order: int = 0  # rank by the heuristic score, 0 = best
+
+    @property
+    def rank_score(self) -> float:
+        return self.score if self.probability is None else self.probability
+
+
+def features(candidate: Candidate) -> dict[str, float]:
+    """The evidence the decision weighs for one sentence read by the reader."""
+    reading = candidate.reading
+    assert reading is not None
+    values = {"logit": reading.logit, "span": float(np.clip(reading.span_score, -20, 20)),
+              "heuristic": candidate.score, "heuristic_rank": 1.0 / (1 + candidate.order),
+              "passage_rank": 1.0 / (1 + candidate.passage)}
+    values["logit*heuristic"] = values["logit"] * values["heuristic"]
+    return values
+
+
+def decide(decision: Decision, candidates: list[Candidate]) -> list[Candidate]:
+    """Order the read sentences by the decision's ranking score and give each the probability
+    that quoting it is right, from its own evidence and its margin over the best other one."""
+    values = [features(c) for c in candidates]
+    ranks = [decision.rank(v) for v in values]
+    out = []
+    for n, (c, v) in enumerate(zip(candidates, values, strict=True)):
+        others = ranks[:n] + ranks[n + 1:]
+        v = {**v, "rank": ranks[n], "margin": ranks[n] - max(others) if others else 5.0}
+        out.append(replace(c, probability=decision.probability(v)))
+    order = sorted(range(len(out)), key=lambda i: -ranks[i])
+    return [out[i] for i in order]
 
 
 def is_follow_up(question: str) -> bool:
@@ -80,29 +126,60 @@ class Answerer:
     """Extractive answers: verbatim sentences of the indexed documents, each with its source."""
 
     def __init__(self, retriever: Retriever, *, threshold: float | None = None,
-                 max_quotes: int | None = None) -> None:
+                 max_quotes: int | None = None, reader: str | Reader | None = None) -> None:
         self.retriever = retriever
         settings = retriever.settings
-        self.threshold = settings.threshold if threshold is None else threshold
         self.max_quotes = max_quotes or settings.max_quotes
+        self.reader_candidates = settings.reader_candidates
+        mode = reader if reader is not None else settings.reader
+        if isinstance(mode, Reader):
+            self.reader: Reader | None = mode
+        elif mode in READER_MODES:
+            self.reader = load_reader() if mode == "on" else None
+        elif Path(mode).expanduser().is_dir():
+            self.reader = load_reader(Path(mode).expanduser())
+        else:
+            raise UserInputError(f"Unknown reader setting {mode!r}: use on, off, or the folder of a "
+                                 "trained reader (reader.onnx and reader.json).")
+        default = self.reader.threshold if self.reader else settings.threshold
+        self.threshold = default if threshold is None else threshold
 
     def ask(self, question: str, history: Sequence[str] | None = None, *, k: int | None = None) -> Answer:
         """Answer `question`; `history` holds the conversation's earlier questions, oldest first."""
         question = " ".join(question.split())
         if not question:
             raise UserInputError("The question is empty.")
-        query = question
-        if history and is_follow_up(question):
-            query = f"{history[-1]} {question}"
-        passages, vectors = self.retriever.search_with_vectors(query, k)
-        candidates = self.rank_sentences(question, query, passages, vectors)
-        if not candidates or candidates[0].score < self.threshold:
+        passages, candidates = self.candidates(question, history, k=k)
+        if not candidates or candidates[0].rank_score < self.threshold:
             return Answer(question=question, answer=abstain_text(question), abstained=True,
                           quotes=(), passages=tuple(passages))
         quotes = self.select(question, candidates, passages)
         text = "\n".join(f"“{q.text}” [{q.citation}]" for q in quotes)
         return Answer(question=question, answer=text, abstained=False, quotes=tuple(quotes),
-                      passages=tuple(passages))
+                      passages=tuple(passages), short_answer=short_answer(candidates[0], passages))
+
+    def candidates(self, question: str, history: Sequence[str] | None = None, *,
+                   k: int | None = None) -> tuple[list[Passage], list[Candidate]]:
+        """The retrieved passages and their sentences, best first (by the reader when it is on)."""
+        query = question
+        if history and is_follow_up(question):
+            query = f"{history[-1]} {question}"
+        passages, vectors = self.retriever.search_with_vectors(query, k)
+        ranked = self.rank_sentences(question, query, passages, vectors)
+        if self.reader is None or not ranked:
+            return passages, ranked
+        return passages, self.read(question, query, ranked)
+
+    def read(self, question: str, query: str, ranked: list[Candidate]) -> list[Candidate]:
+        """Let the reader read the heuristic's best sentences (capped, for latency) and rank them by
+        the calibrated decision. A follow-up's candidates come from passages retrieved, and
+        sentences scored, with the previous question (`query`); the reader reads the follow-up
+        itself, which asks for something else than the question before it."""
+        assert self.reader is not None
+        top = ranked[: self.reader_candidates]
+        readings = self.reader.read(question, [c.sentence.text for c in top])
+        scored = [replace(c, reading=r, order=n) for n, (c, r) in enumerate(zip(top, readings, strict=True))]
+        return decide(self.reader.decision, scored)
 
     def rank_sentences(self, question: str, query: str, passages: list[Passage],
                        vectors: dict[int, np.ndarray] | None = None) -> list[Candidate]:
@@ -133,20 +210,48 @@ class Answerer:
         return sorted(best.values(), key=lambda c: -c.score)
 
     def select(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> list[Quote]:
-        top = candidates[0].score
-        chosen = [c for c in candidates[: self.max_quotes] if c.score >= top - MARGIN]
+        """The best sentence, then others that also pass: the threshold with the reader, or within
+        MARGIN of the best with the heuristic scorer."""
+        top = candidates[0].rank_score
+        floor = self.threshold if self.reader else top - MARGIN
+        chosen = [candidates[0]] + [c for c in candidates[1: self.max_quotes] if c.rank_score >= floor]
         quotes = []
         for c in chosen:
             passage = passages[c.passage]
             start = with_antecedent(c.sentence, passage)
             text = passage.text[start - passage.start:c.sentence.end - passage.start]
-            span = gap_span(question, c.sentence.text)
+            span = reader_span(c) if c.reading else gap_span(question, c.sentence.text)
             shift = c.sentence.start - start
             quotes.append(Quote(text=text, source=passage.source, page=c.sentence.page, start=start,
-                                end=c.sentence.end, score=float(np.round(c.score, 4)),
+                                end=c.sentence.end, score=round(float(c.rank_score), 4),
                                 citation=c.passage + 1,
                                 highlight=(span[0] + shift, span[1] + shift) if span else None))
         return quotes
+
+
+def reader_span(candidate: Candidate) -> tuple[int, int] | None:
+    """The reader's short answer inside the sentence, trimmed of surrounding punctuation."""
+    if candidate.reading is None or candidate.reading.span is None:
+        return None
+    text = candidate.sentence.text
+    a, b = candidate.reading.span
+    while a < b and not text[a].isalnum() and text[a] not in "$£€\"“'":
+        a += 1
+    while b > a and text[b - 1] in " ,;:.)]":
+        b -= 1
+    return (a, b) if b > a else None
+
+
+def short_answer(candidate: Candidate, passages: list[Passage]) -> ShortAnswer | None:
+    """The few words that answer, with exact offsets in the page: from the reader's span, or from
+    the question's gap (a number, date or name) with the heuristic scorer."""
+    span = reader_span(candidate)
+    if span is None:
+        return None
+    sentence = candidate.sentence
+    start, end = sentence.start + span[0], sentence.start + span[1]
+    return ShortAnswer(text=sentence.text[span[0]:span[1]], source=passages[candidate.passage].source,
+                       page=sentence.page, start=start, end=end)
 
 
 PRONOUN_START = re.compile(r"[\"“']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|Such)\b")

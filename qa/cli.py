@@ -183,6 +183,8 @@ def _print_answer(answer: Any) -> None:
     width = 100
     if answer.abstained:
         click.echo(answer.answer)
+    elif answer.short_answer:
+        click.echo(f"Answer: {answer.short_answer.text}\n")
     for n, quote in enumerate(answer.quotes):
         if n == 1:
             click.echo("Related sentences:")
@@ -209,9 +211,12 @@ def _print_answer(answer: Any) -> None:
               help="Answer one question per line of FILE ('-' for standard input), as JSON Lines.")
 @click.option("--backend", type=click.Choice(["auto", "onnx", "torch"]), default="auto",
               envvar="QA_BACKEND", help="Embedding runtime.")
+@click.option("--reader", default=None, metavar="on|off|FOLDER",
+              help="on: the shipped reader picks quotes and the short answer; off: the heuristic "
+                   "scorer alone; FOLDER: a reader you trained (env QA_READER) [default: on].")
 @json_option
 def ask(question: str | None, index_path: Path, k: int | None, mode: str | None, batch: Any,
-        backend: str, as_json: bool) -> None:
+        backend: str, reader: str | None, as_json: bool) -> None:
     """Answer QUESTION with verbatim quotes from the indexed documents.
 
     \b
@@ -231,7 +236,7 @@ def ask(question: str | None, index_path: Path, k: int | None, mode: str | None,
     if question is not None and not question.strip():
         raise UserInputError("The question is empty.")
     index = Index.open(index_path, backend=backend)
-    answerer = Answerer(Retriever(index, mode=mode))
+    answerer = Answerer(Retriever(index, mode=mode), reader=reader)
     if batch is not None:
         for line in batch:
             if line.strip():

@@ -20,7 +20,9 @@ class Settings:
     rrf_k: int = 60  # reciprocal rank fusion constant
     bm25_weight: float = 1.5  # weight of the BM25 ranking in the fusion (dense: 1); tuned on the benchmark
     max_quotes: int = 3
-    threshold: float = 0.5  # below this best-sentence score the answer abstains (benchmarks/quality.py)
+    reader: str = "on"  # on: the shipped reader decides; off: the heuristic scorer alone; or a folder
+    reader_candidates: int = 16  # sentences the reader reads per question (latency cap)
+    threshold: float = 0.5  # heuristic scorer only: below this best score it abstains (the reader's is in its file)
     chunk_tokens: int = 200  # target chunk length in model tokens (hard limit: the model's window)
     overlap_tokens: int = 40  # sentences carried over from the previous chunk, up to this many tokens
     max_file_mb: float = 20.0  # larger files are skipped with a reason
@@ -50,7 +52,7 @@ def default_documents() -> Path:
 def load_settings(**overrides: object) -> Settings:
     """Defaults, then QA_* environment variables, then explicit overrides that are not None."""
     settings = Settings()
-    for name, kind in (("k", int), ("mode", str), ("threshold", float), ("max_file_mb", float),
+    for name, kind in (("k", int), ("mode", str), ("reader", str), ("threshold", float), ("max_file_mb", float),
                        ("bm25_weight", float)):
         value = env(f"QA_{name.upper()}")
         if value is not None:

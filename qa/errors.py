@@ -35,3 +35,7 @@ class UserInputError(QAError):
 
 class OnnxExportError(QAError):
     "The embedding model could not be exported to ONNX; the message names the cause."
+
+
+class ReaderError(QAError):
+    "The reader model file is missing or damaged."

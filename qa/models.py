@@ -91,15 +91,31 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The few words that answer, inside the first quote: `page_text[start:end] == text`."""
+
+    text: str
+    source: str
+    page: int
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
     abstained: bool
     quotes: tuple[Quote, ...]
     passages: tuple[Passage, ...]
+    short_answer: ShortAnswer | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.answer, "abstained": self.abstained,
+                "short_answer": self.short_answer.to_dict() if self.short_answer else None,
                 "quotes": [q.to_dict() for q in self.quotes],
                 "passages": [p.to_dict() for p in self.passages]}
 

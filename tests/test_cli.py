@@ -43,8 +43,10 @@ def test_status_human(cli_index: Path) -> None:
 def test_ask_quotes_the_4000_sentence(cli_index: Path) -> None:
     result = run_qa("ask", QUESTION, "--index", str(cli_index))
     assert result.returncode == 0, result.stderr
-    first_quote = result.stdout.split("\n—")[0]
-    assert "4,000" in result.stdout.split("Passages:")[0]
+    short, _, rest = result.stdout.partition("\n\n")
+    assert short.startswith("Answer: ") and "4,000" in short
+    first_quote = rest.split("\n—")[0]
+    assert "4,000" in first_quote
     assert "seeds/voa-al-sina-prison.txt, page 1" in result.stdout
     assert first_quote.startswith("“")
 
@@ -53,7 +55,7 @@ def test_ask_json_shape(cli_index: Path) -> None:
     result = run_qa("ask", "--json", QUESTION, "--index", str(cli_index))
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "answer", "abstained", "quotes", "passages"}
+    assert set(answer) == {"question", "answer", "abstained", "short_answer", "quotes", "passages"}
     assert answer["abstained"] is False
     assert "4,000" in answer["quotes"][0]["text"]
     quote = answer["quotes"][0]
