@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .display import shorten
 from .errors import UserInputError
 from .models import Answer, Passage, Quote, Sentence, ShortAnswer
 from .reader import Decision, Reader, Reading, load_reader
@@ -26,7 +27,8 @@ ANAPHORA = frozenset("he she him her his hers they them their theirs it its this
                      "there then such".split())
 LEXICAL_WEIGHT = 0.4  # weight of the share of question words a sentence contains (tuned on benchmarks/quality.py)
 RANK_WEIGHT = 0.03  # bonus for sentences of higher-ranked passages
-MARGIN = 0.2  # further quotes must score within this of the best one
+MARGIN = 0.2  # heuristic scorer: further quotes must score within this of the best one
+HEURISTIC_THRESHOLD = 0.5  # heuristic scorer: abstain below this best score (benchmarks/README.md)
 
 
 READER_MODES = ("on", "off")
@@ -141,8 +143,8 @@ class Answerer:
         else:
             raise UserInputError(f"Unknown reader setting {mode!r}: use on, off, or the folder of a "
                                  "trained reader (reader.onnx and reader.json).")
-        default = self.reader.threshold if self.reader else settings.threshold
-        self.threshold = default if threshold is None else threshold
+        calibrated = self.reader.threshold if self.reader else HEURISTIC_THRESHOLD
+        self.threshold = next(t for t in (threshold, settings.threshold, calibrated) if t is not None)
 
     def ask(self, question: str, history: Sequence[str] | None = None, *, k: int | None = None) -> Answer:
         """Answer `question`; `history` holds the conversation's earlier questions, oldest first."""
@@ -269,5 +271,5 @@ def with_antecedent(sentence: Sentence, passage: Passage) -> int:
 
 
 def abstain_text(question: str) -> str:
-    return (f"The documents don't say. None of the indexed passages answers “{question}”; "
+    return (f"The documents don't say. None of the indexed passages answers “{shorten(question, 200)}”; "
             "the closest ones are listed below.")

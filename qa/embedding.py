@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import env, resolve_model
+from .config import resolve_cache_dir, resolve_model, resolve_threads
 from .errors import ModelNotFound, OnnxExportError, UserInputError
 from .tokenizer import Tokenizer, load_tokenizer, resolve_model_dir
 
@@ -103,7 +103,7 @@ class OnnxEmbedder(Embedder):
         if hasattr(ort, "disable_telemetry_events"):
             ort.disable_telemetry_events()  # no usage events, no look-ups: documents stay private
         options = ort.SessionOptions()
-        options.intra_op_num_threads = int(env("QA_THREADS", str(os.cpu_count() or 1)) or 1)
+        options.intra_op_num_threads = resolve_threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
@@ -195,7 +195,7 @@ def onnx_supported(model_dir: Path) -> bool:
 
 
 def cache_dir() -> Path:
-    return Path(env("QA_CACHE_DIR") or Path.home() / ".cache" / "docqa").expanduser()
+    return resolve_cache_dir()
 
 
 # Part of the cache key: changing how the model is exported, fused or quantised must re-export it.
@@ -303,7 +303,7 @@ def load_embedder(model: str | None = None, *, backend: str = "auto") -> Embedde
         if backend == "onnx" or (backend == "auto" and onnx_supported(model_dir) and _has_onnxruntime()):
             try:
                 embedder: Embedder = OnnxEmbedder(name, model_dir)
-            except ModelNotFound:
+            except (ModelNotFound, UserInputError):
                 raise
             except Exception as exc:
                 if backend == "onnx":

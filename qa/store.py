@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .config import fault_point
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch
 from .planning import Known
 from .rows import Rows, RowWriter
@@ -45,12 +46,11 @@ SQLITE = "docqa.sqlite"
 VECTORS = "vectors.faiss"
 LOCK = ".lock"
 HOLDER = ".writer"
-FAULT_ENV = "DOCQA_FAULT"
 
 
 def fault(point: str) -> None:
     """Crash here if DOCQA_FAULT names this point: tests check exactly which index survives."""
-    if os.environ.get(FAULT_ENV) == point:
+    if fault_point() == point:
         os._exit(70)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import click
 import pytest
 
 from conftest import SEEDS, run_qa
@@ -112,11 +114,84 @@ def test_other_model_is_refused(cli_index: Path, tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_help_lists_every_command_and_readme_documents_them() -> None:
+def test_report_and_status_count_in_words(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "note.txt").write_text("The vault opens at nine. Keys are kept by Ana.\n")
+    index = tmp_path / "index"
+    result = run_qa("index", "build", str(tmp_path / "docs"), "--index", str(index))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (f"Documents in {index}: 1 added, 0 updated, 0 renamed, 0 unchanged, "
+                                             "0 removed, 0 skipped")
+    assert "\n1 chunk embedded in " in result.stdout
+    status = run_qa("index", "status", "--documents", "--index", str(index))
+    assert status.returncode == 0, status.stderr
+    assert "note.txt  (1 page, 1 chunk)" in status.stdout
+
+
+def test_ask_shows_no_negative_scores(cli_index: Path) -> None:
+    result = run_qa("ask", "What is the boiling point of liquid nitrogen?", "--index", str(cli_index))
+    assert result.returncode == 0, result.stderr
+    shown = [float(s) for s in re.findall(r"\((?:score|similarity) (-?[\d.]+)\)", result.stdout)]
+    assert len(shown) == 5, result.stdout
+    assert all(0.0 <= s <= 1.0 for s in shown), shown
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("QA_K", "five", "Error: QA_K='five' is not valid: it takes a whole number from 1 to 50. "
+                     "Change it or unset it."),
+    ("QA_THREADS", "abc", "Error: QA_THREADS='abc' is not valid: it takes a whole number of 1 or more. "
+                          "Change it or unset it."),
+    ("QA_THRESHOLD", "abc", "Error: QA_THRESHOLD='abc' is not valid: it takes a number. "
+                            "Change it or unset it."),
+])
+def test_bad_environment_variable_is_one_line(cli_index: Path, variable: str, value: str,
+                                              message: str) -> None:
+    result = run_qa("ask", QUESTION, "--index", str(cli_index), env={variable: value})
+    assert result.returncode == 1
+    assert result.stderr.strip() == message
+
+
+def test_bad_max_file_mb_is_one_line_for_a_build(tmp_path: Path) -> None:
+    result = run_qa("index", "build", str(SEEDS), "--index", str(tmp_path / "index"),
+                    env={"QA_MAX_FILE_MB": "-1"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("Error: QA_MAX_FILE_MB='-1' is not valid: it takes a number above 0. "
+                                     "Change it or unset it.")
+
+
+def test_abstention_does_not_repeat_a_long_question(cli_index: Path) -> None:
+    question = " ".join(["Which colour is the boiling nitrogen of the moon?"] * 500)  # 5,000 words
+    result = run_qa("ask", "--json", "--reader", "off", question, "--index", str(cli_index))
+    answer = json.loads(result.stdout)
+    assert answer["abstained"] is True
+    assert len(answer["answer"]) < 400
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = (*prefix, name)
+        if isinstance(command, click.Group):
+            found += _commands(command, path)
+        else:
+            found.append((path, command))
+    return found
+
+
+def test_every_command_and_option_has_help_and_readme_documents_every_command() -> None:
+    from qa.cli import cli
+
     readme = (SEEDS.parent / "README.md").read_text()
-    for command in (["index", "build"], ["index", "add"], ["index", "remove"], ["index", "status"],
-                    ["ask"], ["serve"]):
-        result = run_qa(*command, "--help")
+    commands = _commands(cli)
+    assert {" ".join(p) for p, _ in commands} >= {"index build", "index add", "index remove",
+                                                  "index status", "ask", "serve"}
+    for path, command in commands:
+        name = "qa " + " ".join(path)
+        assert (command.help or "").strip(), f"{name} has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert (param.help or "").strip(), f"{name} {param.opts[0]} has no help text"
+        assert f"`{name}" in readme, f"README lacks {name}"
+        result = run_qa(*path, "--help")
         assert result.returncode == 0
-        assert "Usage: qa " + " ".join(command) in result.stdout
-        assert "qa " + " ".join(command) in readme, f"README lacks qa {' '.join(command)}"
+        assert f"Usage: {name}" in result.stdout

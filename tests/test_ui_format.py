@@ -135,6 +135,13 @@ def test_sources_html_numbers_passages_like_citations() -> None:
     assert "not answering" not in out
 
 
+def test_sources_html_never_shows_a_negative_score() -> None:
+    answer = Answer("q", "The documents don't say.", True, (), (passage(score=-0.0447),))
+    out = fmt.sources_html(answer)
+    assert "· score 0.000" in out
+    assert "-0.0" not in out
+
+
 def test_sources_html_escapes_document_names() -> None:
     p = passage(PAGE, source=f"{XSS_SCRIPT}{XSS_IMG}.txt")
     out = fmt.sources_html(Answer("q", "…", False, (), (p,)))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qa.errors import QAError
+from qa.errors import QAError, UserInputError
 from qa.uploads import ALLOWED_SUFFIXES
 
 from . import format as fmt
@@ -246,13 +247,24 @@ def launch_options(*, max_upload_mb: float = 20.0) -> dict[str, Any]:
 
 def serve(index_path: Path, *, host: str = "127.0.0.1", port: int = 7860,
           auth: tuple[str, str] | None = None, max_upload_mb: float = 20.0,
-          open_browser: bool = False, backend: str = "auto") -> None:
-    """Open the index at `index_path` and serve the page until interrupted."""
+          open_browser: bool = False, backend: str = "auto",
+          on_ready: Callable[[], None] | None = None) -> None:
+    """Open the index at `index_path` and serve the page until interrupted; `on_ready` runs once
+    the server really listens, so "the page is at …" is never said of a page that is not there."""
     from qa import Index
 
     index = Index.open(index_path, backend=backend)
     app = create_app(index, max_upload_mb=max_upload_mb)
-    threading.Thread(target=_warm_up, args=(index,), daemon=True, name="docqa-warm-up").start()
     app.queue(default_concurrency_limit=4)
-    app.launch(server_name=host, server_port=port, auth=auth, inbrowser=open_browser,
-               show_error=False, quiet=True, **launch_options(max_upload_mb=max_upload_mb))
+    try:
+        app.launch(server_name=host, server_port=port, auth=auth, inbrowser=open_browser,
+                   show_error=False, quiet=True, prevent_thread_lock=True,
+                   **launch_options(max_upload_mb=max_upload_mb))
+    except OSError as exc:
+        raise UserInputError(f"Cannot serve the page on {host}:{port}: the port is taken or the "
+                             "address is not this machine's; pick another with --port "
+                             "(or --host).") from exc
+    threading.Thread(target=_warm_up, args=(index,), daemon=True, name="docqa-warm-up").start()
+    if on_ready is not None:
+        on_ready()
+    app.block_thread()

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from qa.display import shown_score
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$])")
 
 
@@ -119,7 +121,7 @@ def sources_html(answer: Any | None) -> str:
             f'<li class="{classes}" value="{number}">'
             f'<div class="qa-meta"><span class="qa-cite">[{number}]</span> '
             f'<span class="qa-doc">{html.escape(passage.source)}</span> · page {int(passage.page)}'
-            f' · score {float(passage.score):.3f}{badge}</div>'
+            f' · score {shown_score(passage.score):.3f}{badge}</div>'
             f'<div class="qa-text">{highlight_passage(passage, quotes)}</div></li>')
     note = ""
     if answer.abstained:
