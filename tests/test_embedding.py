@@ -111,3 +111,13 @@ def test_failed_export_names_its_cause(tmp_path, monkeypatch) -> None:
     with pytest.raises(OnnxExportError, match=r"Exporting .*model to ONNX failed: .*(safetensors|header)"):
         export_onnx(model_dir)
     assert not list((tmp_path / "cache").rglob("*.onnx"))
+
+
+def test_length_buckets_keep_similar_lengths_together() -> None:
+    from qa.embedding import length_buckets
+
+    lengths = [500, 20, 30, 480, 25, 1000]
+    batches = length_buckets(lengths, 2)
+    assert sorted(i for b in batches for i in b) == list(range(6))
+    assert all(len(b) <= 2 for b in batches)
+    assert batches == [[1, 4], [2], [3, 0], [5]]
