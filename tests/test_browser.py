@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
+PAGE_TIMEOUT = 120_000  # ms
 ANSWER_TIMEOUT = 120_000  # ms; the first question may wait for the model to load
 
 ZORBLAT = """The Zorblat Festival
@@ -46,8 +47,9 @@ def page(server: str) -> Iterator[object]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server)
-        page.wait_for_selector("#qa-question textarea")
+        # The first load of the page's scripts can take long on a busy two-core machine.
+        page.goto(server, timeout=PAGE_TIMEOUT)
+        page.wait_for_selector("#qa-question textarea", timeout=PAGE_TIMEOUT)
         yield page
         browser.close()
 
