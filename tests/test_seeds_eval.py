@@ -8,12 +8,13 @@ from pathlib import Path
 
 EVAL = json.loads((Path(__file__).parent / "data" / "seeds_eval.json").read_text())["questions"]
 
-# Floors, not targets: today's scorer answers 43 of 44 answerable questions, abstains on 5 of 5
-# off-topic ones and on 0 of 10 on-topic ones (details the article does not give). Raise a floor
-# when the answerer improves; never lower one to make a change pass.
-HIT_FLOOR = 0.85
+# Floors, not targets: with the reader docqa answers 43 of 44 answerable questions, abstains on 5
+# of 5 off-topic ones and on 1 of 10 on-topic ones (details the article does not give; the
+# heuristic scorer alone: 43/44, 5/5, 0/10). Raise a floor when the answerer improves; never
+# lower one to make a change pass.
+HIT_FLOOR = 0.9
 OFF_TOPIC_ABSTAIN_FLOOR = 0.8
-ON_TOPIC_ABSTAIN_FLOOR = 0.0
+ON_TOPIC_ABSTAIN_FLOOR = 0.1
 
 
 def test_seed_questions_hit_rate(answerer, capsys) -> None:
