@@ -113,17 +113,8 @@ def run(answerer, items: list[tuple[str, squad.Item]]) -> tuple[Tally, float]:
 
 def questions(paragraphs: dict[str, str], items: list[squad.Item], held: set[str],
               limit: int | None) -> list[tuple[str, squad.Item]]:
-    indexed = squad.norm(" \n ".join(t for n, t in paragraphs.items() if n not in held))
-    out = []
-    for item in items:
-        if not item.answerable:
-            if item.document not in held:
-                out.append(("adversarial", item))
-        elif item.document in held:
-            if not squad.contains(indexed, [a for a, _ in item.answers]):
-                out.append(("left-out", item))
-        else:
-            out.append(("answerable", item))
+    indexed = squad.indexed_text(paragraphs, held)
+    out = [(kind, item) for item in items if (kind := squad.kind_of(item, held, indexed))]
     random.Random(11).shuffle(out)
     if limit:
         by_kind: dict[str, list] = collections.defaultdict(list)
@@ -173,11 +164,7 @@ def main() -> None:
     print(f"{len(paragraphs) - len(held)} paragraphs indexed, {len(held)} left out; questions: "
           + ", ".join(f"{counts[k]} {k}" for k in ("answerable", "left-out", "adversarial")))
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for name, text in paragraphs.items():
-            if name not in held:
-                (docs / name).write_text(text, encoding="utf-8")
+        docs = squad.write_documents(paragraphs, Path(tmp) / "docs", held)
         index_dir = Path(tmp) / "index"
         index = Index.build([docs], path=index_dir)
         retriever = Retriever(index)

@@ -44,29 +44,17 @@ class Case:
     correct: np.ndarray  # (candidates,) the sentence holds a gold answer
 
 
-def classify(item: squad.Item, held: set[str], indexed_text: str) -> str | None:
-    if not item.answerable:
-        return "adversarial" if item.document not in held else None
-    if item.document in held:
-        return None if squad.contains(indexed_text, [a for a, _ in item.answers]) else "left-out"
-    return "answerable"
-
-
 def gather(split: str, reader: Reader, limit: int | None = None) -> list[Case]:
     """Run the pipeline over one split's questions and keep each read sentence's evidence."""
     paragraphs, items = squad.load(split)
     held = squad.hold_out(paragraphs)
     cases = []
+    indexed = squad.indexed_text(paragraphs, held)
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for name, text in paragraphs.items():
-            if name not in held:
-                (docs / name).write_text(text, encoding="utf-8")
-        indexed = squad.norm(" \n ".join(t for n, t in paragraphs.items() if n not in held))
+        docs = squad.write_documents(paragraphs, Path(tmp) / "docs", held)
         answerer = Answerer(Retriever(Index.build([docs], path=Path(tmp) / "index")), reader=reader)
         for n, item in enumerate(items[:limit] if limit else items):
-            kind = classify(item, held, indexed)
+            kind = squad.kind_of(item, held, indexed)
             if kind is None:
                 continue
             _, candidates = answerer.candidates(" ".join(item.question.split()))

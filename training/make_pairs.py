@@ -56,10 +56,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     counts = {"positive": 0, "negative": 0, "skipped": 0}
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for name, text in paragraphs.items():
-            (docs / name).write_text(text, encoding="utf-8")
+        docs = squad.write_documents(paragraphs, Path(tmp) / "docs")
         index = Index.build([docs], path=Path(tmp) / "index")
         retriever = Retriever(index)
         answerer = Answerer(retriever)

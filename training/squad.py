@@ -91,3 +91,27 @@ def hold_out(paragraphs: dict[str, str], fraction: float = 0.1, seed: int = 13) 
     """The documents left out of the index (fixed seed): their questions test abstention."""
     names = sorted(paragraphs)
     return set(random.Random(seed).sample(names, int(len(names) * fraction)))
+
+
+def write_documents(paragraphs: dict[str, str], folder: Path, leave_out: set[str] | frozenset = frozenset()) -> Path:
+    """One text file per paragraph in `folder`, except those left out; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in paragraphs.items():
+        if name not in leave_out:
+            (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def indexed_text(paragraphs: dict[str, str], leave_out: set[str]) -> str:
+    """All indexed paragraphs, normalised, to tell whether any of them holds an answer."""
+    return norm(" \n ".join(t for n, t in paragraphs.items() if n not in leave_out))
+
+
+def kind_of(item: Item, leave_out: set[str], indexed: str) -> str | None:
+    """answerable (its paragraph is indexed), left-out (its paragraph is not, and no indexed text
+    holds its answer), adversarial (SQuAD 2.0 impossible, paragraph indexed), or None (neither)."""
+    if not item.answerable:
+        return "adversarial" if item.document not in leave_out else None
+    if item.document in leave_out:
+        return None if contains(indexed, [a for a, _ in item.answers]) else "left-out"
+    return "answerable"

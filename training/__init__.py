@@ -1,0 +1,1 @@
+"""Training and calibration of docqa's reader (not part of the installed package)."""
