@@ -28,6 +28,9 @@ ANAPHORA = frozenset("he she him her his hers they them their theirs it its this
 LEXICAL_WEIGHT = 0.4  # weight of the share of question words a sentence contains (tuned on benchmarks/quality.py)
 RANK_WEIGHT = 0.03  # bonus for sentences of higher-ranked passages
 MARGIN = 0.2  # heuristic scorer: further quotes must score within this of the best one
+# The threshold is low because abstaining hides answers; a further quote is optional, so it must
+# be more likely right than not, or the answer is padded with lookalikes ("181 people killed").
+EXTRA_QUOTE_PROBABILITY = 0.5
 HEURISTIC_THRESHOLD = 0.5  # heuristic scorer: abstain below this best score (benchmarks/README.md)
 
 
@@ -212,10 +215,10 @@ class Answerer:
         return sorted(best.values(), key=lambda c: -c.score)
 
     def select(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> list[Quote]:
-        """The best sentence, then others that also pass: the threshold with the reader, or within
-        MARGIN of the best with the heuristic scorer."""
+        """The best sentence, then others that also pass: with the reader, the threshold and
+        EXTRA_QUOTE_PROBABILITY; with the heuristic scorer, within MARGIN of the best."""
         top = candidates[0].rank_score
-        floor = self.threshold if self.reader else top - MARGIN
+        floor = max(self.threshold, EXTRA_QUOTE_PROBABILITY) if self.reader else top - MARGIN
         chosen = [candidates[0]] + [c for c in candidates[1: self.max_quotes] if c.rank_score >= floor]
         quotes = []
         for c in chosen:

@@ -75,6 +75,8 @@ def test_answer_quotes_and_highlights(page, tmp_path: Path) -> None:
     assert "4,000" in answer
     assert "voa-al-sina-prison.txt" in answer and "page 1" in answer
     assert page.get_by_text("4,000", exact=False).first.is_visible()
+    # the reader's short answer, in bold above its quote
+    assert "4,000" in bot_messages(page).last.locator("strong").first.inner_text()
     marks = page.locator("#qa-sources mark")
     assert any("4,000" in marks.nth(i).inner_text() for i in range(marks.count()))
     assert page.locator("#qa-sources .qa-cite").first.inner_text() == "[1]"
