@@ -49,6 +49,11 @@ class Candidate:
     probability: float | None = None
     order: int = 0  # rank by the heuristic score, 0 = best
 
+    def quote_text(self, passage: Passage) -> str:
+        """The quoted text: the sentence, with the one before it when it opens with a pronoun."""
+        start = with_antecedent(self.sentence, passage)
+        return passage.text[start - passage.start:self.sentence.end - passage.start]
+
     @property
     def rank_score(self) -> float:
         return self.score if self.probability is None else self.probability
@@ -173,16 +178,18 @@ class Answerer:
         ranked = self.rank_sentences(question, query, passages, vectors)
         if self.reader is None or not ranked:
             return passages, ranked
-        return passages, self.read(question, query, ranked)
+        return passages, self.read(question, ranked, passages)
 
-    def read(self, question: str, query: str, ranked: list[Candidate]) -> list[Candidate]:
+    def read(self, question: str, ranked: list[Candidate], passages: list[Passage]) -> list[Candidate]:
         """Let the reader read the heuristic's best sentences (capped, for latency) and rank them by
         the calibrated decision. A follow-up's candidates come from passages retrieved, and
-        sentences scored, with the previous question (`query`); the reader reads the follow-up
-        itself, which asks for something else than the question before it."""
+        sentences scored, with the previous question; the reader reads the follow-up itself,
+        which asks for something else than the question before it."""
         assert self.reader is not None
         top = ranked[: self.reader_candidates]
-        readings = self.reader.read(question, [c.sentence.text for c in top])
+        # The reader reads what would be quoted: "Its mayor is …" with the sentence naming "it".
+        texts = [c.quote_text(passages[c.passage]) for c in top]
+        readings = self.reader.read(question, texts)
         scored = [replace(c, reading=r, order=n) for n, (c, r) in enumerate(zip(top, readings, strict=True))]
         return decide(self.reader.decision, scored)
 
@@ -223,10 +230,12 @@ class Answerer:
         quotes = []
         for c in chosen:
             passage = passages[c.passage]
-            start = with_antecedent(c.sentence, passage)
-            text = passage.text[start - passage.start:c.sentence.end - passage.start]
-            span = reader_span(c) if c.reading else gap_span(question, c.sentence.text)
-            shift = c.sentence.start - start
+            text = c.quote_text(passage)
+            start = c.sentence.end - len(text)
+            if c.reading:
+                span, shift = reader_span(c, text), 0  # the reader read the quote itself
+            else:
+                span, shift = gap_span(question, c.sentence.text), c.sentence.start - start
             quotes.append(Quote(text=text, source=passage.source, page=c.sentence.page, start=start,
                                 end=c.sentence.end, score=round(float(c.rank_score), 4),
                                 citation=c.passage + 1,
@@ -234,11 +243,10 @@ class Answerer:
         return quotes
 
 
-def reader_span(candidate: Candidate) -> tuple[int, int] | None:
-    """The reader's short answer inside the sentence, trimmed of surrounding punctuation."""
+def reader_span(candidate: Candidate, text: str) -> tuple[int, int] | None:
+    """The reader's short answer inside `text` (what it read), trimmed of surrounding punctuation."""
     if candidate.reading is None or candidate.reading.span is None:
         return None
-    text = candidate.sentence.text
     a, b = candidate.reading.span
     while a < b and not text[a].isalnum() and text[a] not in "$£€\"“'":
         a += 1
@@ -248,15 +256,16 @@ def reader_span(candidate: Candidate) -> tuple[int, int] | None:
 
 
 def short_answer(candidate: Candidate, passages: list[Passage]) -> ShortAnswer | None:
-    """The few words that answer, with exact offsets in the page: from the reader's span, or from
-    the question's gap (a number, date or name) with the heuristic scorer."""
-    span = reader_span(candidate)
+    """The few words that answer, with exact offsets in the page, from the reader's span in the
+    text it read."""
+    passage = passages[candidate.passage]
+    text = candidate.quote_text(passage)
+    span = reader_span(candidate, text)
     if span is None:
         return None
-    sentence = candidate.sentence
-    start, end = sentence.start + span[0], sentence.start + span[1]
-    return ShortAnswer(text=sentence.text[span[0]:span[1]], source=passages[candidate.passage].source,
-                       page=sentence.page, start=start, end=end)
+    start = candidate.sentence.end - len(text)
+    return ShortAnswer(text=text[span[0]:span[1]], source=passage.source, page=candidate.sentence.page,
+                       start=start + span[0], end=start + span[1])
 
 
 PRONOUN_START = re.compile(r"[\"“']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|Such)\b")

@@ -135,3 +135,23 @@ def test_cli_short_answer_and_reader_errors(seeds_index, broken: Path) -> None:
     assert "reader.onnx" in failed.stderr and "make reader" in failed.stderr
     off = run_qa("ask", "--json", "--index", index, "--reader", "off", QUESTION)
     assert off.returncode == 0 and "4,000" in json.loads(off.stdout)["quotes"][0]["text"]
+
+
+def test_reader_reads_a_pronoun_sentence_with_its_antecedent(tmp_path: Path) -> None:
+    """"Its mayor is …" is read (and quoted) with the sentence that says what "it" is."""
+    from qa import Index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(4):
+        (docs / f"town-{n}.txt").write_text(f"The town of Vellmora{n} has a clock tower built in "
+                                            f"{1800 + n}. Its mayor is called Ansel{n} Quist.")
+    index = Index.build([docs], path=tmp_path / "index")
+    answer = Answerer(Retriever(index)).ask("Who is the mayor of Vellmora2?")
+    assert not answer.abstained
+    assert answer.quotes[0].text.startswith("The town of Vellmora2 ")
+    assert "Ansel2" in answer.quotes[0].text
+    short = answer.short_answer
+    assert short is not None and "Ansel2" in short.text
+    page = index.page_text(short.source, short.page)
+    assert page[short.start:short.end] == short.text
