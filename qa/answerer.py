@@ -165,8 +165,9 @@ class Answerer:
                           quotes=(), passages=tuple(passages))
         quotes = self.select(question, candidates, passages)
         text = "\n".join(f"“{q.text}” [{q.citation}]" for q in quotes)
+        short = short_answer(quotes[0]) if self.reader else None
         return Answer(question=question, answer=text, abstained=False, quotes=tuple(quotes),
-                      passages=tuple(passages), short_answer=short_answer(candidates[0], passages))
+                      passages=tuple(passages), short_answer=short)
 
     def candidates(self, question: str, history: Sequence[str] | None = None, *,
                    k: int | None = None) -> tuple[list[Passage], list[Candidate]]:
@@ -255,17 +256,14 @@ def reader_span(candidate: Candidate, text: str) -> tuple[int, int] | None:
     return (a, b) if b > a else None
 
 
-def short_answer(candidate: Candidate, passages: list[Passage]) -> ShortAnswer | None:
-    """The few words that answer, with exact offsets in the page, from the reader's span in the
-    text it read."""
-    passage = passages[candidate.passage]
-    text = candidate.quote_text(passage)
-    span = reader_span(candidate, text)
-    if span is None:
+def short_answer(quote: Quote) -> ShortAnswer | None:
+    """The few words that answer: the first quote's highlight (the reader's span in the text it
+    read, which is the quote), with exact offsets in the page."""
+    if quote.highlight is None:
         return None
-    start = candidate.sentence.end - len(text)
-    return ShortAnswer(text=text[span[0]:span[1]], source=passage.source, page=candidate.sentence.page,
-                       start=start + span[0], end=start + span[1])
+    a, b = quote.highlight
+    return ShortAnswer(text=quote.text[a:b], source=quote.source, page=quote.page,
+                       start=quote.start + a, end=quote.start + b)
 
 
 PRONOUN_START = re.compile(r"[\"“']?(He|She|It|They|This|That|These|Those|His|Her|Its|Their|Such)\b")

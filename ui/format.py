@@ -44,9 +44,8 @@ def answer_markdown(answer: Any) -> str:
         return (f"**Not in your documents.** {escape_markdown(answer.answer)}\n\n"
                 "The closest passages are under *Sources*, marked *not answering*.")
     blocks = []
-    short = getattr(answer, "short_answer", None)
-    if short is not None:
-        blocks.append(f"**{escape_markdown(short.text)}**")
+    if answer.short_answer is not None:
+        blocks.append(f"**{escape_markdown(answer.short_answer.text)}**")
     for n, quote in enumerate(answer.quotes):
         if n == 1:
             blocks.append("*Related sentences:*")
