@@ -70,6 +70,12 @@ def features(candidate: Candidate) -> dict[str, float]:
     return values
 
 
+def answer_values(values: dict[str, float], rank: float, best_other: float | None) -> dict[str, float]:
+    """A sentence's evidence for the answer step: its own, its ranking score, and its margin over
+    the best other sentence (5 when it is alone). training/calibrate.py fits on exactly this."""
+    return {**values, "rank": rank, "margin": rank - best_other if best_other is not None else 5.0}
+
+
 def decide(decision: Decision, candidates: list[Candidate]) -> list[Candidate]:
     """Order the read sentences by the decision's ranking score and give each the probability
     that quoting it is right, from its own evidence and its margin over the best other one."""
@@ -78,7 +84,7 @@ def decide(decision: Decision, candidates: list[Candidate]) -> list[Candidate]:
     out = []
     for n, (c, v) in enumerate(zip(candidates, values, strict=True)):
         others = ranks[:n] + ranks[n + 1:]
-        v = {**v, "rank": ranks[n], "margin": ranks[n] - max(others) if others else 5.0}
+        v = answer_values(v, ranks[n], max(others) if others else None)
         out.append(replace(c, probability=decision.probability(v)))
     order = sorted(range(len(out)), key=lambda i: -ranks[i])
     return [out[i] for i in order]

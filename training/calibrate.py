@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Answerer, Index, Retriever  # noqa: E402
-from qa.answerer import features  # noqa: E402
+from qa.answerer import answer_values, features  # noqa: E402
 from qa.reader import Decision, Reader  # noqa: E402
 from training import squad  # noqa: E402
 
@@ -102,16 +102,15 @@ def fit_rank(cases: list[Case], l2: float = 1e-3) -> np.ndarray:
 
 
 def top_evidence(case: Case, rank_w: np.ndarray) -> tuple[np.ndarray, bool] | None:
-    """The best sentence's answer features (as `qa.answerer.decide` computes them), and whether
-    quoting it is right."""
+    """The best sentence's answer features (by `qa.answerer.answer_values`, as `decide` computes
+    them), and whether quoting it is right."""
     if not len(case.rows):
         return None
     ranks = case.rows @ rank_w
     order = np.argsort(-ranks)
     top = int(order[0])
-    margin = ranks[top] - ranks[order[1]] if len(order) > 1 else 5.0
-    raw = case.rows[top]
-    values = {"rank": ranks[top], "margin": margin, "logit": raw[0], "span": raw[1], "heuristic": raw[2]}
+    values = answer_values(dict(zip(FEATURES, case.rows[top], strict=True)), float(ranks[top]),
+                           float(ranks[order[1]]) if len(order) > 1 else None)
     return np.array([values[f] for f in ANSWER_FEATURES]), bool(case.correct[top])
 
 
